@@ -5,6 +5,10 @@
 // adversary, and nothing here needs one: every process is our own, on one host.
 #pragma once
 
+// The streaming state's size must be known to embed it by value.
+#ifndef XXH_STATIC_LINKING_ONLY
+#define XXH_STATIC_LINKING_ONLY
+#endif
 #include <xxhash.h>
 
 #include <cstddef>

@@ -1,0 +1,349 @@
+// Normal operation (VRR 4.1): requests, batching, Prepare, PrepareOk, Commit,
+// execution and replies.
+#include <algorithm>
+#include <vector>
+
+#include "common/assert.h"
+#include "replica/core/batch.h"
+#include "replica/core/limits.h"
+#include "replica/core/replica.h"
+
+namespace vsr {
+
+namespace {
+bool accepts_sender(const ReplicaConfig& config, ReplicaId sender, ReplicaId expected) {
+#ifdef VSR_TEST_BUGS
+  if (config.bugs.unstable_primary_order) return true;
+#endif
+  (void)config;
+  return sender == expected;
+}
+}  // namespace
+
+void Replica::on_request(ClientId client, const Request& request) {
+  Reply refusal{view_, request.session, request.request, ReplyStatus::not_primary, {}};
+  // Only the primary in status normal accepts requests; others say which view they
+  // are in, so the client can find primary(view).
+  if (status_ != Status::normal || !is_primary()) return reply(client, std::move(refusal));
+  if (queue_.size() >= config_.request_queue_max) {
+    refusal.status = ReplyStatus::busy;
+    return reply(client, std::move(refusal));
+  }
+  if (request.session.value() == 0) {  // registration: ordered like any request
+    if (!request.operation.empty() || register_reply_to_.size() >= config_.request_queue_max) {
+      refusal.status = ReplyStatus::invalid;
+      return reply(client, std::move(refusal));
+    }
+    register_reply_to_[request.request.value()] = client;
+    queue_.push_back(Queued{client, request});
+    return;
+  }
+  const ClientTable::Session* session = table_.find(request.session);
+  if (session == nullptr) {
+    // Ids are never reused: an unknown id below next_session() was evicted, and one
+    // at or above it was never issued; either way the client must register again.
+    refusal.status = ReplyStatus::session_evicted;
+    return reply(client, std::move(refusal));
+  }
+  if (request.request < session->request) return;  // older than the latest: drop
+  if (request.request == session->request) {       // executed: resend the cached reply
+    return reply(client, Reply{view_, request.session, request.request, ReplyStatus::ok,
+                               session->result});
+  }
+  auto in_flight = in_flight_.find(request.session);
+  if (in_flight != in_flight_.end()) {
+    // A retry of the request in flight: do not order it again, but make sure this
+    // client gets the reply when it commits. (R#8)
+    if (in_flight->second == request.request) reply_to_[request.session] = client;
+    return;  // a newer request while one is in flight breaks the client contract: drop
+  }
+  if (!state_machine_.valid(request.operation)) {
+    refusal.status = ReplyStatus::invalid;
+    return reply(client, std::move(refusal));
+  }
+  in_flight_[request.session] = request.request;
+  reply_to_[request.session] = client;
+  queue_.push_back(Queued{client, request});
+}
+
+void Replica::flush() {
+  if (status_ == Status::normal && is_primary()) prepare_batch();
+}
+
+void Replica::prepare_batch() {
+  Bytes body;
+  while (!queue_.empty() && op().value() - commit_.value() < config_.pipeline_max) {
+    // Take as many queued requests as the batch bounds allow.
+    std::size_t count = 0;
+    std::size_t bytes = sizeof(std::uint32_t);
+    for (const Queued& q : queue_) {
+      const std::size_t size = BatchWriter::item_size(q.request.operation);
+      if (count == config_.batch_max_requests ||
+          (count > 0 && bytes + size > config_.batch_max_bytes)) {
+        break;
+      }
+      bytes += size;
+      ++count;
+    }
+    if (!journal_.can_append(bytes)) break;  // the ring waits for the next checkpoint
+    BatchWriter batch(body);
+    for (std::size_t i = 0; i < count; ++i) {
+      const Request& r = queue_.front().request;
+      batch.add(r.session, r.request, r.operation);
+      queue_.pop_front();
+    }
+    VSR_ASSERT(body.size() == bytes);
+
+    Entry entry;
+    entry.header.cluster = config_.cluster;
+    entry.header.view = view_;
+    entry.header.op = op().next();
+    entry.header.parent = log().head_checksum();
+    entry.header.seal(body);
+    entry.body = std::move(body);
+    journal_.append(entry.header, entry.body);
+    broadcast(Prepare{view_, commit_, std::move(entry), config_.self});
+    ticks_since_prepare_ = 0;
+    try_commit();  // a cluster of one commits at once
+  }
+}
+
+void Replica::on_prepare(const Prepare& m) {
+  if (status_ == Status::recovering) return;
+  if (m.view < view_) return;  // stale sender
+  const EntryHeader& h = m.entry.header;
+  if (h.cluster != config_.cluster || !h.header_valid() || !h.body_valid(m.entry.body)) return;
+  if (!accepts_sender(config_, m.replica, primary_of(m.view))) return;
+  if (m.view > view_) {
+#ifdef VSR_TEST_BUGS
+    if (config_.bugs.ack_conflicting_entry) {
+      // The reviewed code adopted the newer view at once, keeping its log.
+      view_ = m.view;
+      last_normal_view_ = m.view;
+      status_ = Status::normal;
+      reset_view_state();
+      journal_.persist_view(view_, last_normal_view_, commit_);
+    } else {
+      return learn_newer_view(m.view);
+    }
+#else
+    // A higher view: move to it before acting on anything in it. (VRR 5.2)
+    return learn_newer_view(m.view);
+#endif
+  }
+  if (status_ == Status::state_transfer) {
+    ticks_since_primary_ = 0;
+    return;
+  }
+  if (is_primary()) return;  // a Prepare of our own view from another replica
+  if (status_ == Status::view_change) {
+    // primary(view) is normal in our view: we missed its StartView.
+    status_ = Status::state_transfer;
+    reset_view_state();
+    return request_state();
+  }
+  ticks_since_primary_ = 0;
+  commit_max_ = std::max(commit_max_, m.commit);
+  append_prepare(m);
+  // Prepares that arrived ahead of a gap now chain on.
+  while (!future_.empty() && future_.begin()->first <= op().next()) {
+    auto node = future_.extract(future_.begin());
+    if (node.key() == op().next()) append_prepare(node.mapped());
+  }
+  if (future_.empty()) gap_ticks_ = 0;
+  commit_through(std::min(commit_max_, op()));
+}
+
+void Replica::append_prepare(const Prepare& m) {
+  const EntryHeader& h = m.entry.header;
+  const OpNumber n = h.op;
+  if (n <= op()) {
+    if (n <= journal_.checkpoint_op()) return;  // committed and compacted here
+    const auto held = log().checksum_at(n);
+    bool identical = held == h.checksum;
+#ifdef VSR_TEST_BUGS
+    if (config_.bugs.ack_conflicting_entry) identical = true;
+#endif
+    // Never acknowledge an entry we do not hold identically. (R#1)
+    if (identical) return send_prepare_ok(n);
+    // A different entry at n: the primary's log wins over our uncommitted suffix if
+    // its entry chains onto ours at n - 1; otherwise transfer state. (R#4)
+    if (n > commit_ && log().checksum_at(n.prev()) == h.parent) {
+      journal_.replace_suffix(n.prev(), std::span(&m.entry, 1), view_, last_normal_view_, commit_);
+      return send_prepare_ok(n);
+    }
+    return request_state();
+  }
+  if (n == op().next()) {
+    if (h.parent != log().head_checksum()) return request_state();  // our tail is not the primary's
+    if (!journal_.can_append(h.body_size)) return;  // no ack: the primary resends after our checkpoint
+    journal_.append(h, m.entry.body);
+    return send_prepare_ok(n);
+  }
+  // A gap: keep the Prepare briefly; if the gap stays, GetState. (R#4)
+  if (future_.size() < 2 * config_.pipeline_max) future_.emplace(n, m);
+}
+
+void Replica::send_prepare_ok(OpNumber op) {
+  // A replica holding a faulty entry acknowledges nothing until it is repaired.
+  if (!can_vote()) return;
+  const auto checksum = log().checksum_at(op);
+  VSR_ASSERT(checksum.has_value());
+  send(primary_of(view_), PrepareOk{view_, op, *checksum, config_.self});
+}
+
+void Replica::on_prepare_ok(const PrepareOk& m) {
+  // Acks are keyed by (view, op): an ack from another view never counts. (R#7)
+  if (status_ != Status::normal || !is_primary() || m.view != view_) return;
+  if (m.op > op()) return;
+  if (log().checksum_at(m.op) != m.checksum) return;
+  acked_[m.replica] = std::max(acked_[m.replica], m.op);
+  try_commit();
+}
+
+std::uint32_t Replica::backups_needed() const {
+#ifdef VSR_TEST_BUGS
+  if (config_.bugs.quorum_from_connected) {
+    // The reviewed code sized its quorum from the peers it knew to be connected.
+    std::uint32_t connected = 1;
+    for (ReplicaId r = 0; r < config_.replica_count; ++r) {
+      if (r != config_.self && last_heard_[r] + config_.view_change_timeout_ticks > now_ &&
+          last_heard_[r] != 0) {
+        ++connected;
+      }
+    }
+    return connected / 2;
+  }
+#endif
+  // Every quorum is f+1 of the configured N, counting the primary. (R#3)
+  return config_.f();
+}
+
+void Replica::try_commit() {
+  const std::uint32_t needed = backups_needed();
+  OpNumber target = op();
+  if (needed > 0) {
+    std::vector<OpNumber> acks;
+    for (ReplicaId r = 0; r < config_.replica_count; ++r) {
+      if (r != config_.self) acks.push_back(acked_[r]);
+    }
+    std::sort(acks.begin(), acks.end(), std::greater<>());
+    target = acks[needed - 1];
+  }
+  // An ack for n says the backup holds every entry up to n (backups append only
+  // contiguously and verify the chain), so n acked by f backups commits everything
+  // below n as well. (R#7)
+  if (target > commit_) commit_through(target);
+}
+
+void Replica::on_commit(const Commit& m) {
+  if (status_ == Status::recovering || m.view < view_) return;
+  if (!accepts_sender(config_, m.replica, primary_of(m.view))) return;
+  if (m.view > view_) return learn_newer_view(m.view);
+  if (status_ == Status::state_transfer) {
+    ticks_since_primary_ = 0;
+    return;
+  }
+  if (is_primary()) return;
+  if (status_ == Status::view_change) {
+    status_ = Status::state_transfer;
+    reset_view_state();
+    return request_state();
+  }
+  ticks_since_primary_ = 0;
+  commit_max_ = std::max(commit_max_, m.commit);
+  commit_through(std::min(commit_max_, op()));
+}
+
+void Replica::commit_through(OpNumber target) {
+  target = std::min(target, op());
+  while (commit_ < target) {
+    const auto entry = log().entry(commit_.next());
+    if (!entry) break;  // faulty: wait for its repair
+    execute(*entry);
+    commit_ = commit_.next();
+  }
+  maybe_checkpoint();
+}
+
+void Replica::execute(const journal::EntryView& entry) {
+  const bool replies = status_ == Status::normal && is_primary();
+  Bytes result;
+  const bool ok = for_each_item(entry.body, [&](const BatchItem& item) {
+    if (item.session.value() == 0) {
+      const SessionId session = table_.register_session();
+      if (!replies) return;
+      auto it = register_reply_to_.find(item.request.value());
+      if (it == register_reply_to_.end()) return;
+      result.clear();
+      Writer(result).put(session.value());
+      reply(it->second, Reply{view_, session, item.request, ReplyStatus::ok, result});
+      register_reply_to_.erase(it);
+      return;
+    }
+    Reply r{view_, item.session, item.request, ReplyStatus::ok, {}};
+    const ClientTable::Session* session = table_.find(item.session);
+    if (session == nullptr) {
+      r.status = ReplyStatus::session_evicted;
+    } else if (item.request <= session->request) {
+      // Ordered twice (a retry re-proposed after a view change): executed once.
+      if (item.request < session->request) return;
+      r.result = session->result;
+    } else {
+      result.clear();
+      state_machine_.apply(item.operation, result);
+      VSR_ASSERT(result.size() <= limits::kResultBytes);
+      table_.record(item.session, item.request, result);
+      r.result = result;
+    }
+    if (!replies) return;
+    auto to = reply_to_.find(item.session);
+    if (to == reply_to_.end()) return;
+    reply(to->second, std::move(r));
+    auto in_flight = in_flight_.find(item.session);
+    if (in_flight != in_flight_.end() && in_flight->second <= item.request) {
+      in_flight_.erase(in_flight);
+      reply_to_.erase(to);
+    }
+  });
+  VSR_ASSERT_MSG(ok, "a committed entry's body does not decode");
+}
+
+void Replica::primary_tick() {
+  try_commit();  // e.g. after a restart, a cluster of one commits what it holds
+  ++ticks_since_prepare_;
+  if (++ticks_since_retry_ >= config_.prepare_retry_ticks) {
+    ticks_since_retry_ = 0;
+    // Resend what a backup has not acknowledged (messages may be lost).
+    for (OpNumber o = commit_.next(); o <= op(); o = o.next()) {
+      const auto entry = log().entry(o);
+      if (!entry) break;
+      for (ReplicaId r = 0; r < config_.replica_count; ++r) {
+        if (r == config_.self || acked_[r] >= o) continue;
+        send(r, Prepare{view_, commit_,
+                        Entry{entry->header, Bytes(entry->body.begin(), entry->body.end())},
+                        config_.self});
+        ticks_since_prepare_ = 0;
+      }
+    }
+  }
+  if (ticks_since_prepare_ >= config_.heartbeat_ticks) {
+    broadcast(Commit{view_, commit_, config_.self});
+    ticks_since_prepare_ = 0;
+  }
+}
+
+void Replica::backup_tick() {
+  if (++ticks_since_primary_ >= view_change_timeout_) return start_view_change(view_.next());
+  if (!future_.empty() || commit_max_ > op()) {
+    // Behind in the same view: GetState from our op. (VRR 5.2)
+    if (++gap_ticks_ >= config_.gap_wait_ticks) {
+      gap_ticks_ = 0;
+      send(primary_of(view_), GetState{view_, op(), false, config_.self});
+    }
+  } else {
+    gap_ticks_ = 0;
+  }
+}
+
+}  // namespace vsr

@@ -1,0 +1,123 @@
+// Where the journal's bytes live: a fixed-size byte range that outlives the
+// process (an mmap'd file in the service, plain memory in the simulator).
+//
+// Every journal write goes through write(), so a test region can stop a "process"
+// at any write and tear it. For a file mapping a write lands in the page cache, so
+// it survives a SIGKILL of this process the moment it returns; sync() makes it
+// survive losing the host (sync mode `batch`).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <span>
+
+#include "common/assert.h"
+#include "common/codec.h"
+#include "replica/core/types.h"
+
+namespace vsr::journal {
+
+class Region {
+ public:
+  virtual ~Region() = default;
+  virtual ByteView bytes() const = 0;
+  virtual void write(std::size_t offset, ByteView data) = 0;
+  // Durable on return. An I/O error here is fatal (never retried): the
+  // implementation aborts the process.
+  virtual void sync() = 0;
+  std::size_t size() const { return bytes().size(); }
+};
+
+// Checkpoint blobs by op. write() is durable and atomic on return: a reader sees
+// the whole blob or nothing (for files: temporary file, fsync, rename, fsync dir).
+class SnapshotStore {
+ public:
+  virtual ~SnapshotStore() = default;
+  virtual void write(OpNumber op, ByteView blob) = 0;
+  virtual std::optional<Bytes> read(OpNumber op) const = 0;
+  virtual void remove_older_than(OpNumber op) = 0;
+};
+
+// Thrown at a simulated process death: the step stops at that instruction, as it
+// would under SIGKILL. Whoever catches it discards the process (never the storage).
+struct ProcessKilled {};
+
+// A simulated process death shared by one replica's regions and snapshot store:
+// armed with a number of writes, it tears the write at that point (only a prefix
+// lands) and then throws ProcessKilled.
+struct CrashPoint {
+  bool armed = false;
+  bool crashed = false;
+  std::size_t writes_left = 0;
+  std::size_t torn_bytes = 0;
+
+  void arm(std::size_t writes, std::size_t torn) {
+    armed = true;
+    crashed = false;
+    writes_left = writes;
+    torn_bytes = torn;
+  }
+  void disarm() { armed = crashed = false; }
+  // How many of `size` bytes of the next write land.
+  std::size_t admit(std::size_t size) {
+    if (crashed) return 0;
+    if (!armed) return size;
+    if (writes_left-- > 0) return size;
+    crashed = true;
+    return std::min(size, torn_bytes);
+  }
+};
+
+// Plain memory (tests and the simulator).
+class MemoryRegion final : public Region {
+ public:
+  explicit MemoryRegion(std::size_t size, CrashPoint* crash = nullptr)
+      : bytes_(size), crash_(crash) {}
+  ByteView bytes() const override { return bytes_; }
+  void write(std::size_t offset, ByteView data) override {
+    VSR_ASSERT(offset <= bytes_.size() && data.size() <= bytes_.size() - offset);
+    const std::size_t n = crash_ ? crash_->admit(data.size()) : data.size();
+    if (n != 0) std::memcpy(bytes_.data() + offset, data.data(), n);
+    if (crash_ && crash_->crashed) throw ProcessKilled{};
+  }
+  void sync() override { ++syncs_; }
+  std::span<std::byte> mutable_bytes() { return bytes_; }  // for bit flips in tests
+  void wipe() { std::fill(bytes_.begin(), bytes_.end(), std::byte{0}); }
+  std::size_t syncs() const { return syncs_; }
+
+ private:
+  Bytes bytes_;
+  CrashPoint* crash_;
+  std::size_t syncs_ = 0;
+};
+
+// Blobs in memory. A write is atomic: at the crash point it is lost whole (as a
+// rename that never happened).
+class MemorySnapshotStore final : public SnapshotStore {
+ public:
+  explicit MemorySnapshotStore(CrashPoint* crash = nullptr) : crash_(crash) {}
+  void write(OpNumber op, ByteView blob) override {
+    if (crash_ && crash_->admit(blob.size()) != blob.size()) throw ProcessKilled{};
+    blobs_[op].assign(blob.begin(), blob.end());
+  }
+  std::optional<Bytes> read(OpNumber op) const override {
+    auto it = blobs_.find(op);
+    if (it == blobs_.end()) return std::nullopt;
+    return it->second;
+  }
+  void remove_older_than(OpNumber op) override {
+    if (crash_ && crash_->crashed) return;
+    blobs_.erase(blobs_.begin(), blobs_.lower_bound(op));
+  }
+  std::map<OpNumber, Bytes>& blobs() { return blobs_; }
+  void clear() { blobs_.clear(); }
+
+ private:
+  std::map<OpNumber, Bytes> blobs_;
+  CrashPoint* crash_;
+};
+
+}  // namespace vsr::journal

@@ -1,0 +1,58 @@
+// One simulated replica process: its storage (which outlives the process), and the
+// process itself (the core and its state machine), which can be crashed, killed in
+// the middle of a step, paused, wiped and restarted.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "replica/core/kv_store.h"
+#include "replica/core/replica.h"
+#include "replica/journal/journal.h"
+#include "tests/sim/network.h"
+
+namespace vsr::sim {
+
+class ReplicaHost {
+ public:
+  ReplicaHost(const ReplicaConfig& config, const journal::Geometry& geometry);
+
+  // Formats fresh storage (a new cluster).
+  void format();
+  // Starts the process over whatever the storage holds. Returns how it booted.
+  Boot::Kind start(std::uint64_t nonce);
+  void crash();
+  // The next step kills the process at its `writes`-th storage write from now.
+  void arm_crash(std::size_t writes, std::size_t torn_bytes);
+  bool crashed_mid_step() const { return crash_.crashed; }
+  void wipe();
+
+  bool up() const { return replica_ != nullptr; }
+  Replica& replica() { return *replica_; }
+  const Replica& replica() const { return *replica_; }
+  const kv::Store& store() const { return *store_; }
+  journal::MemoryRegion& log_region() { return log_; }
+  journal::MemoryRegion& superblock_region() { return superblock_; }
+  std::uint64_t boots() const { return boots_; }
+  const std::string& last_boot_detail() const { return last_boot_detail_; }
+
+  bool paused = false;
+  std::vector<Packet> held;  // packets that arrived while paused
+
+ private:
+  ReplicaConfig config_;
+  journal::Geometry geometry_;
+  journal::CrashPoint crash_;
+  journal::MemoryRegion superblock_;
+  journal::MemoryRegion log_;
+  journal::MemorySnapshotStore snapshots_;
+  std::unique_ptr<journal::Journal> journal_;
+  std::unique_ptr<kv::Store> store_;
+  std::unique_ptr<Replica> replica_;
+  std::uint64_t boots_ = 0;
+  std::string last_boot_detail_;
+};
+
+}  // namespace vsr::sim

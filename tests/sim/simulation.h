@@ -1,0 +1,66 @@
+// One seeded run of a whole cluster and its clients in one process, on virtual
+// ticks. The seed decides everything: the cluster size, the fault mix (swarm
+// testing: each seed draws its own), the schedule and every message's fate, so a
+// seed replays exactly.
+//
+// Checkers, on every seed:
+//  - agreement: no two replicas ever commit different entries at one op, a
+//    committed entry never changes, and replicas that executed the same ops hold
+//    the same state (state machine and client table digests);
+//  - linearizability of the clients' history (vsr-check);
+//  - liveness: after the final heal, every outstanding request completes and the
+//    replicas converge within kLivenessTicks.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace vsr::sim {
+
+inline constexpr std::uint64_t kLivenessTicks = 3000;
+
+struct Options {
+  std::uint64_t seed = 0;
+  std::optional<std::uint32_t> replicas;  // default: drawn from the seed
+  // Test-only: the name of a review bug to put back (see replica/core/config.h).
+  // Only the vsr_sim_bugs build accepts one.
+  std::string bug;
+  bool trace = false;          // print every fault and view change
+  bool trace_messages = false; // also print every message a replica receives
+  std::string history_path;    // write the client history here (native format)
+};
+
+struct FaultCounts {
+  std::uint64_t crashes = 0;
+  std::uint64_t torn_crashes = 0;
+  std::uint64_t wipes = 0;
+  std::uint64_t pauses = 0;
+  std::uint64_t partitions = 0;
+  std::uint64_t recoveries = 0;
+};
+
+struct Result {
+  std::uint64_t seed = 0;
+  std::uint32_t replicas = 0;
+  std::vector<std::string> violations;
+  std::uint64_t ticks = 0;
+  std::uint64_t operations_ok = 0;
+  std::uint64_t operations_indeterminate = 0;
+  std::uint64_t commits = 0;
+  std::uint64_t max_view = 0;
+  std::uint64_t messages = 0;
+  FaultCounts faults;
+  std::uint64_t trace_hash = 0;  // equal for equal runs: shows a replay is identical
+
+  bool ok() const { return violations.empty(); }
+};
+
+Result run(const Options& options);
+// Whether this build has the test-only bug switches.
+bool bugs_available();
+std::ostream& operator<<(std::ostream& out, const Result& result);
+
+}  // namespace vsr::sim
