@@ -28,6 +28,16 @@ namespace {
 
 constexpr std::uint64_t kCluster = 0x51a1;
 
+// A replica's broken invariant, raised by the handler the simulator installs.
+struct InvariantViolated {
+  std::string what;
+};
+
+[[noreturn]] void throw_invariant(const char* expr, const char* file, int line, const char* msg) {
+  throw InvariantViolated{std::string(expr) + " at " + file + ":" + std::to_string(line) +
+                          (msg ? std::string(": ") + msg : std::string())};
+}
+
 // What a seed draws: cluster size, fault mix, protocol knobs (swarm testing).
 struct Plan {
   std::uint32_t replicas = 3;
@@ -552,7 +562,19 @@ Result Simulation::run() {
 
 }  // namespace
 
-Result run(const Options& options) { return Simulation(options).run(); }
+Result run(const Options& options) {
+  assert_handler = throw_invariant;
+  try {
+    return Simulation(options).run();
+  } catch (const InvariantViolated& e) {
+    // A replica crashed on a broken invariant: in the service the supervisor would
+    // restart it, but here it is a bug, and this seed shows it.
+    Result result;
+    result.seed = options.seed;
+    result.violations.push_back("invariant: " + e.what);
+    return result;
+  }
+}
 
 std::ostream& operator<<(std::ostream& out, const Result& r) {
   out << "seed " << r.seed << ": replicas=" << r.replicas << " ticks=" << r.ticks
