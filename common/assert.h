@@ -10,7 +10,14 @@
 
 namespace vsr {
 
+// The simulator installs a handler that throws, so that a broken invariant is
+// reported as that seed's violation instead of ending the whole run. A handler
+// must not return; every program of the service leaves it unset (abort).
+using AssertHandler = void (*)(const char* expr, const char* file, int line, const char* msg);
+inline AssertHandler assert_handler = nullptr;
+
 [[noreturn]] inline void assert_fail(const char* expr, const char* file, int line, const char* msg) {
+  if (assert_handler != nullptr) assert_handler(expr, file, line, msg);
   std::fprintf(stderr, "vsr: invariant violated: %s at %s:%d%s%s\n", expr, file, line,
                msg ? ": " : "", msg ? msg : "");
   std::fflush(stderr);

@@ -69,6 +69,51 @@ void ReplicaHost::arm_crash(std::size_t writes, std::size_t torn_bytes) {
   crash_.arm(writes, torn_bytes);
 }
 
+std::string ReplicaHost::crash_and_flip_bit(std::uint64_t random) {
+  VSR_ASSERT(up());
+  const auto bit = std::byte{static_cast<std::uint8_t>(1u << (random % 8))};
+  random /= 8;
+  const std::uint64_t kind = random % 8;
+  random /= 8;
+  // Choose the target while the process still knows where its entries are.
+  const journal::LogRing& ring = journal_->log();
+  std::optional<journal::EntryView> entry;
+  OpNumber op;
+  if (ring.head() >= ring.first()) {
+    op = OpNumber(ring.first().value() + random % (ring.head().value() - ring.first().value() + 1));
+    entry = ring.entry(op);
+  }
+  const std::byte* base = log_.bytes().data();
+  crash();
+  const auto flip = [&](std::span<std::byte> bytes, std::size_t at) { bytes[at] ^= bit; };
+  const std::string which = " of op " + std::to_string(op.value());
+  if (kind >= 2 && entry) {
+    const auto body_at = static_cast<std::size_t>(entry->body.data() - base);
+    if (kind == 2) {
+      flip(log_.mutable_bytes(),
+           journal::kLogHeaderSize + (op.value() % geometry_.slot_count) * journal::kSlotSize +
+               random % journal::kSlotSize);
+      return "slot" + which;
+    }
+    if (kind == 3) {
+      flip(log_.mutable_bytes(), body_at - EntryHeader::kEncodedSize + random % EntryHeader::kEncodedSize);
+      return "in-ring header" + which;
+    }
+    if (!entry->body.empty()) {
+      flip(log_.mutable_bytes(), body_at + random % entry->body.size());
+      return "body" + which;
+    }
+  }
+  if (kind == 1 && !snapshots_.blobs().empty()) {
+    Bytes& blob = snapshots_.blobs().rbegin()->second;
+    flip(blob, random % blob.size());
+    return "checkpoint";
+  }
+  const std::size_t copy = random % journal::kSuperblockCopies;
+  flip(superblock_.mutable_bytes(), copy * journal::kSuperblockCopySize + (random / 2) % 120);
+  return "superblock copy " + std::to_string(copy);
+}
+
 void ReplicaHost::wipe() {
   VSR_ASSERT(!up());
   superblock_.wipe();

@@ -28,6 +28,9 @@ class ReplicaHost {
   void arm_crash(std::size_t writes, std::size_t torn_bytes);
   bool crashed_mid_step() const { return crash_.crashed; }
   void wipe();
+  // Stops the replica and flips one bit of its storage: in a superblock copy, a
+  // checkpoint, or one held entry's slot, in-ring header or body. Returns where.
+  std::string crash_and_flip_bit(std::uint64_t random);
 
   bool up() const { return replica_ != nullptr; }
   Replica& replica() { return *replica_; }

@@ -44,7 +44,7 @@ struct Plan {
   NetworkFaults network;
   std::uint64_t active_ticks = 2000;
   std::uint32_t fault_interval = 100;
-  double p_crash = 0, p_torn = 0, p_wipe = 0, p_pause = 0, p_partition = 0;
+  double p_crash = 0, p_torn = 0, p_wipe = 0, p_pause = 0, p_partition = 0, p_flip = 0;
   std::uint32_t clients = 3;
   ClientOptions client;
   ReplicaConfig config;
@@ -66,6 +66,7 @@ Plan draw_plan(const Options& options, Rng& rng) {
   plan.p_wipe = rng.chance(0.5) ? rng.unit() * 0.2 : 0;
   plan.p_pause = rng.chance(0.5) ? rng.unit() * 0.3 : 0;
   plan.p_partition = rng.chance(0.6) ? rng.unit() * 0.4 : 0;
+  plan.p_flip = rng.chance(0.4) ? rng.unit() * 0.3 : 0;
   plan.clients = static_cast<std::uint32_t>(rng.between(1, 6));
   plan.client.keys = static_cast<std::uint32_t>(rng.between(1, 5));
 
@@ -123,6 +124,7 @@ class Simulation {
   std::vector<std::unique_ptr<ReplicaHost>> hosts_;
   std::vector<bool> wiped_;     // down with no state, or recovering after that
   std::vector<bool> torn_;      // crashed in the middle of a step, or armed to
+  std::vector<bool> awaiting_repair_;
   std::vector<std::uint64_t> restart_at_;
   std::vector<std::uint64_t> resume_at_;
   std::uint64_t partition_until_ = 0;
@@ -166,6 +168,7 @@ Simulation::Simulation(const Options& options)
   }
   wiped_.assign(plan_.replicas, false);
   torn_.assign(plan_.replicas, false);
+  awaiting_repair_.assign(plan_.replicas, false);
   restart_at_.assign(plan_.replicas, 0);
   resume_at_.assign(plan_.replicas, 0);
   checked_.assign(plan_.replicas, OpNumber(0));
@@ -202,6 +205,11 @@ void Simulation::boot(ReplicaId r) {
     wiped_[r] = true;
   }
   torn_[r] = false;
+  if (kind == Boot::Kind::restart) {
+    const std::size_t faulty = host.replica().journal().log().faulty().size();
+    result_.faults.faulty_entries += faulty;
+    awaiting_repair_[r] = faulty > 0;
+  }
   trace("replica " + std::to_string(r) + (kind == Boot::Kind::recover ? " recovering" : " up") +
         (host.last_boot_detail().empty() ? "" : " (" + host.last_boot_detail() + ")"));
   collect(r);
@@ -295,6 +303,11 @@ void Simulation::tick_replicas() {
     } catch (const journal::ProcessKilled&) {
     }
     collect(r);
+    if (host.up() && awaiting_repair_[r] && host.replica().journal().log().faulty().empty()) {
+      awaiting_repair_[r] = false;
+      ++result_.faults.repairs;
+      trace("replica " + std::to_string(r) + " repaired its faulty entries");
+    }
     if (host.up() && wiped_[r] && host.replica().status() != Status::recovering) {
       wiped_[r] = false;  // recovered: it holds the cluster's state again
       trace("replica " + std::to_string(r) + " recovered");
@@ -324,8 +337,14 @@ std::optional<ReplicaId> Simulation::current_primary() const {
 }
 
 std::uint32_t Simulation::lost_state() const {
+  // Replicas that have lost state, may have (a pending torn crash or a flipped bit
+  // not yet seen), or cannot vote until a peer repairs a faulty entry.
   std::uint32_t n = 0;
-  for (ReplicaId r = 0; r < plan_.replicas; ++r) n += (wiped_[r] || torn_[r]) ? 1 : 0;
+  for (ReplicaId r = 0; r < plan_.replicas; ++r) {
+    const ReplicaHost& h = *hosts_[r];
+    const bool faulty = h.up() && !h.replica().journal().log().faulty().empty();
+    n += (wiped_[r] || torn_[r] || faulty) ? 1 : 0;
+  }
   return n;
 }
 
@@ -362,6 +381,18 @@ void Simulation::inject_faults() {
     wiped_[r] = true;
     restart_at_[r] = now_ + rng_.between(10, 200);
     trace("wipe replica " + std::to_string(r));
+  }
+  if (f > 0 && lost_state() == 0 && rng_.chance(plan_.p_flip)) {
+    // A bit flips on disk while the replica is down: on restart it must notice, and
+    // repair the entry from a peer, or recover, never use it.
+    const ReplicaId r = pick();
+    if (hosts_[r]->up()) {
+      ++result_.faults.bit_flips;
+      const std::string where = hosts_[r]->crash_and_flip_bit(rng_.next());
+      torn_[r] = true;  // may cost its state (a checkpoint or a file header)
+      restart_at_[r] = now_ + rng_.between(5, 100);
+      trace("flip a bit in replica " + std::to_string(r) + ": " + where);
+    }
   }
   if (rng_.chance(plan_.p_pause)) {
     const ReplicaId r = pick();
@@ -582,7 +613,9 @@ std::ostream& operator<<(std::ostream& out, const Result& r) {
       << " commits=" << r.commits << " max_view=" << r.max_view << " messages=" << r.messages
       << " crashes=" << r.faults.crashes << " torn=" << r.faults.torn_crashes
       << " wipes=" << r.faults.wipes << " pauses=" << r.faults.pauses
-      << " partitions=" << r.faults.partitions << " recoveries=" << r.faults.recoveries
+      << " partitions=" << r.faults.partitions << " flips=" << r.faults.bit_flips
+      << " faulty=" << r.faults.faulty_entries << " repaired=" << r.faults.repairs
+      << " recoveries=" << r.faults.recoveries
       << " trace=" << std::hex << r.trace_hash << std::dec;
   for (const std::string& v : r.violations) out << "\n  VIOLATION " << v;
   return out;

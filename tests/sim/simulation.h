@@ -40,6 +40,9 @@ struct FaultCounts {
   std::uint64_t pauses = 0;
   std::uint64_t partitions = 0;
   std::uint64_t recoveries = 0;
+  std::uint64_t bit_flips = 0;
+  std::uint64_t faulty_entries = 0;  // found on restart (a flipped bit in a held entry)
+  std::uint64_t repairs = 0;         // replicas whose faulty entries peers then repaired
 };
 
 struct Result {
