@@ -6,6 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh build
 echo "== vsr-sim: 200 seeded cluster runs with faults (agreement, linearizability, liveness)"
-build/tests/sim/vsr-sim --seeds 200
+build/bin/vsr-sim --seeds 200
 echo "== vsr-check on a shared Jepsen etcd history"
-build/check/vsr-check tests/check/data/jepsen-etcd/etcd_002.log || true
+build/bin/vsr-check tests/check/data/jepsen-etcd/etcd_002.log || true

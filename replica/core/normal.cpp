@@ -186,7 +186,7 @@ void Replica::append_prepare(const Prepare& m) {
 
 void Replica::send_prepare_ok(OpNumber op) {
   // A replica holding a faulty entry acknowledges nothing until it is repaired.
-  if (!can_vote()) return;
+  if (!holds_whole_log()) return;
   const auto checksum = log().checksum_at(op);
   VSR_ASSERT(checksum.has_value());
   send(primary_of(view_), PrepareOk{view_, op, *checksum, config_.self});

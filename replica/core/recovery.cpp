@@ -9,6 +9,9 @@ namespace vsr {
 
 namespace {
 constexpr std::size_t kRepairsPerRound = 16;
+// Rounds of RequestEntry before also asking for state: the peers may have compacted
+// the entry into a checkpoint, which only a state transfer can bring.
+constexpr std::uint32_t kRepairRoundsBeforeStateTransfer = 3;
 }
 
 void Replica::start_recovery() {
@@ -22,7 +25,7 @@ void Replica::start_recovery() {
 }
 
 void Replica::on_recovery(const Recovery& m) {
-  if (status_ != Status::normal || !can_vote()) return;
+  if (status_ != Status::normal || !holds_whole_log()) return;
   RecoveryResponse response{view_, m.nonce, false, OpNumber(0), OpNumber(0), config_.self};
   if (is_primary()) {  // only the primary's response carries op and commit
     response.from_primary = true;
@@ -76,10 +79,7 @@ void Replica::on_entry_repair(const EntryRepair& m) {
   if (status_ == Status::recovering) return;
   if (!journal_.repair(m.entry.header, m.entry.body)) return;
   if (status_ == Status::normal) commit_through(is_primary() ? commit_ : commit_max_);
-  if (can_vote() && status_ == Status::view_change) {
-    broadcast(StartViewChange{view_, config_.self});
-    maybe_send_do_view_change();
-  }
+  if (holds_whole_log() && status_ == Status::view_change) maybe_send_do_view_change();
 }
 
 void Replica::repair_tick() {
@@ -89,6 +89,10 @@ void Replica::repair_tick() {
   for (const auto& [op, header] : log().faulty()) {
     if (asked++ == kRepairsPerRound) break;
     broadcast(RequestEntry{op, header.checksum, config_.self});
+  }
+  if (++repair_rounds_ % kRepairRoundsBeforeStateTransfer == 0 &&
+      (status_ == Status::state_transfer || (status_ == Status::normal && !is_primary()))) {
+    request_state();
   }
 }
 

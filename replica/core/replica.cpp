@@ -67,11 +67,11 @@ Replica::Replica(const ReplicaConfig& config, journal::Journal& journal,
   // (VRR 4.3 applies only to replicas without trustworthy state). That is safe
   // because view and last_normal_view were persisted before any message of the view
   // was sent, and every entry before it was acknowledged.
-  if (last_normal_view_ == view_ && can_vote()) {
+  if (last_normal_view_ == view_ && holds_whole_log()) {
     status_ = Status::normal;
   } else {
     status_ = Status::view_change;
-    if (can_vote()) broadcast(StartViewChange{view_, config_.self});
+    broadcast(StartViewChange{view_, config_.self});
   }
 }
 
@@ -131,7 +131,7 @@ void Replica::tick() {
       recovery_tick();
       break;
   }
-  if (status_ != Status::recovering && !can_vote()) repair_tick();
+  if (status_ != Status::recovering && !holds_whole_log()) repair_tick();
 }
 
 void Replica::hint_replica_down(ReplicaId replica) {
@@ -140,7 +140,7 @@ void Replica::hint_replica_down(ReplicaId replica) {
   // not depend on this being true; a wrong hint costs one view change.
   const bool waiting_on_primary =
       (status_ == Status::normal && !is_primary()) || status_ == Status::state_transfer;
-  if (waiting_on_primary && replica == primary_of(view_) && can_vote()) {
+  if (waiting_on_primary && replica == primary_of(view_)) {
     start_view_change(view_.next());
   }
 }

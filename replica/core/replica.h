@@ -79,7 +79,11 @@ class Replica {
   void send(ReplicaId to, Message message);
   void broadcast(Message message);
   void reply(ClientId client, Reply reply);
-  bool can_vote() const { return log().faulty().empty(); }
+  // A replica holding a faulty entry vouches for nothing about its log: no
+  // PrepareOk, DoViewChange or RecoveryResponse until the entry is repaired. It may
+  // still send StartViewChange and move views: that only promises to refuse
+  // Prepares of older views, a promise its persisted view keeps.
+  bool holds_whole_log() const { return log().faulty().empty(); }
   // Every per-view counter and timer starts afresh, on every path into a view. (R#9, R#10)
   void reset_view_state();
   std::uint32_t jittered(std::uint32_t base);
@@ -186,6 +190,7 @@ class Replica {
   std::optional<ViewNumber> recovery_view_;
   std::uint32_t recovery_ticks_ = 0;
   std::uint32_t repair_ticks_ = 0;
+  std::uint32_t repair_rounds_ = 0;
 
   std::array<std::uint64_t, kMaxReplicas> last_heard_{};
 };

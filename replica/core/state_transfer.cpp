@@ -174,6 +174,9 @@ bool Replica::adopt_suffix(const LogSuffix& suffix, ViewNumber view, ViewNumber 
   OpNumber kept = at;
   while (index < suffix.entries.size() && kept < op() &&
          log().checksum_at(kept.next()) == suffix.entries[index].header.checksum) {
+    // An entry we hold only as a faulty header is mended from the suffix's copy.
+    const Entry& e = suffix.entries[index];
+    if (log().faulty().contains(e.header.op)) journal_.repair(e.header, e.body);
     ++index;
     kept = kept.next();
   }
@@ -221,10 +224,7 @@ void Replica::maybe_checkpoint() {
 }
 
 void Replica::state_transfer_tick() {
-  if (++ticks_since_primary_ >= view_change_timeout_) {
-    if (can_vote()) return start_view_change(view_.next());
-    ticks_since_primary_ = 0;
-  }
+  if (++ticks_since_primary_ >= view_change_timeout_) return start_view_change(view_.next());
   if (++state_transfer_ticks_ >= config_.retry_ticks) request_state();
 }
 

@@ -19,7 +19,7 @@ void Replica::start_view_change(ViewNumber view) {
   // The view is persisted before any message of it is sent (the driver syncs the
   // journal before sending), so a restart can never vote twice in one view.
   journal_.persist_view(view_, last_normal_view_, commit_);
-  if (can_vote()) broadcast(StartViewChange{view_, config_.self});
+  broadcast(StartViewChange{view_, config_.self});
   maybe_send_do_view_change();
 }
 
@@ -32,7 +32,7 @@ void Replica::on_start_view_change(const StartViewChange& m) {
 }
 
 void Replica::maybe_send_do_view_change() {
-  if (status_ != Status::view_change || do_view_change_sent_ || !can_vote()) return;
+  if (status_ != Status::view_change || do_view_change_sent_ || !holds_whole_log()) return;
   // We count StartViewChange messages from f other replicas directly (no separate
   // acknowledgement message), as VRR 4.2 describes. (R#5)
   if (start_view_change_from_.count() < config_.f()) return;
@@ -150,13 +150,11 @@ void Replica::on_start_view(const StartView& m) {
 void Replica::view_change_tick() {
   if (++view_change_ticks_ >= view_change_timeout_) {
     // This view change is stuck (its primary may be down): try the next view.
-    if (can_vote()) return start_view_change(view_.next());
-    view_change_ticks_ = 0;
-    return;
+    return start_view_change(view_.next());
   }
   if (view_change_ticks_ % config_.retry_ticks != 0) return;
   // Messages may have been lost: say it again.
-  if (can_vote()) broadcast(StartViewChange{view_, config_.self});
+  broadcast(StartViewChange{view_, config_.self});
   if (do_view_change_sent_ && primary_of(view_) != config_.self) {
     send(primary_of(view_), make_do_view_change());
   }

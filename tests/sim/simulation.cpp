@@ -205,9 +205,12 @@ void Simulation::boot(ReplicaId r) {
     wiped_[r] = true;
   }
   torn_[r] = false;
+  awaiting_repair_[r] = false;
   if (kind == Boot::Kind::restart) {
     const std::size_t faulty = host.replica().journal().log().faulty().size();
     result_.faults.faulty_entries += faulty;
+    // Until peers repair it, the replica cannot vote: it counts against the budget,
+    // down or up, because the faulty entry stays on its disk.
     awaiting_repair_[r] = faulty > 0;
   }
   trace("replica " + std::to_string(r) + (kind == Boot::Kind::recover ? " recovering" : " up") +
@@ -341,9 +344,7 @@ std::uint32_t Simulation::lost_state() const {
   // not yet seen), or cannot vote until a peer repairs a faulty entry.
   std::uint32_t n = 0;
   for (ReplicaId r = 0; r < plan_.replicas; ++r) {
-    const ReplicaHost& h = *hosts_[r];
-    const bool faulty = h.up() && !h.replica().journal().log().faulty().empty();
-    n += (wiped_[r] || torn_[r] || faulty) ? 1 : 0;
+    n += (wiped_[r] || torn_[r] || awaiting_repair_[r]) ? 1 : 0;
   }
   return n;
 }
