@@ -158,14 +158,18 @@ void Replica::append_prepare(const Prepare& m) {
   const EntryHeader& h = m.entry.header;
   const OpNumber n = h.op;
   if (n <= op()) {
-    if (n <= journal_.checkpoint_op()) return;  // committed and compacted here
+    // Normal in this view, our log is a prefix of the primary's: when we hold n
+    // identically (or it is inside our checkpoint, so committed), we vouch for our
+    // whole log. That is what a primary that restarted with an older commit number
+    // needs to commit again. (R#7: an ack of op covers everything below it.)
+    if (n <= journal_.checkpoint_op()) return send_prepare_ok(op());
     const auto held = log().checksum_at(n);
     bool identical = held == h.checksum;
 #ifdef VSR_TEST_BUGS
-    if (config_.bugs.ack_conflicting_entry) identical = true;
+    if (config_.bugs.ack_conflicting_entry) return send_prepare_ok(n);
 #endif
     // Never acknowledge an entry we do not hold identically. (R#1)
-    if (identical) return send_prepare_ok(n);
+    if (identical) return send_prepare_ok(op());
     // A different entry at n: the primary's log wins over our uncommitted suffix if
     // its entry chains onto ours at n - 1; otherwise transfer state. (R#4)
     if (n > commit_ && log().checksum_at(n.prev()) == h.parent) {
