@@ -134,6 +134,9 @@ void Journal::write_superblock() { journal::write_superblock(superblock_region_,
 void Journal::mark_untrustworthy() {
   superblock_.trustworthy = false;
   write_superblock();
+  // Durable before the log changes: otherwise, in sync mode batch, a power cut can
+  // leave the previous, trustworthy superblock over a half-replaced log.
+  superblock_region_.sync();
 }
 
 void Journal::persist_view(ViewNumber view, ViewNumber last_normal_view, OpNumber commit) {
@@ -195,6 +198,10 @@ void Journal::checkpoint(OpNumber op, ByteView state, OpNumber commit) {
   superblock_.log_offset = anchor.offset;
   superblock_.commit = std::max(superblock_.commit, commit);
   write_superblock();
+  // Durable before the ring reuses the space of the entries this checkpoint covers
+  // and before the old snapshot goes: otherwise, in sync mode batch, a power cut can
+  // leave the previous superblock naming overwritten entries and a removed snapshot.
+  sync();
   log_.set_anchor(anchor);
   snapshots_.remove_older_than(op);
 }

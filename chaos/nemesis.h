@@ -1,0 +1,60 @@
+// The nemesis: every interval it injects one fault through the supervisor (kill,
+// pause, partition, wipe), prefers the primary, undoes each fault after a while, and
+// never lets more than max_down replicas be faulty at once. Every action goes into
+// the schedule (kept with the history when a run fails).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "chaos/options.h"
+
+namespace vsr::chaos {
+
+struct FaultCounts {
+  std::map<Fault, std::uint64_t> injected;
+  std::uint64_t primary_kills = 0;
+};
+
+class Nemesis {
+ public:
+  Nemesis(const Options& options, std::uint32_t max_down, std::mt19937_64& random,
+          std::vector<std::string>& schedule);
+
+  // Called often; injects and undoes faults when due. `primary` is the current
+  // primary if the status boards show one.
+  void step(std::chrono::steady_clock::time_point now, std::optional<std::uint32_t> primary);
+  // Undoes every fault (resume, restart, heal) at once.
+  void heal_all();
+  // Replicas faulty now (down, paused, recovering from a wipe, or cut off).
+  std::uint32_t faulty() const;
+  // Notes which replicas are recovering from a wipe (read from the status boards).
+  void set_recovering(const std::set<std::uint32_t>& recovering) { recovering_ = recovering; }
+  const FaultCounts& counts() const { return counts_; }
+
+ private:
+  bool command(const std::vector<std::string>& words);
+  void inject(std::chrono::steady_clock::time_point now, std::optional<std::uint32_t> primary);
+  std::chrono::milliseconds fault_length();
+
+  const Options& options_;
+  std::uint32_t max_down_;
+  std::mt19937_64& random_;
+  std::vector<std::string>& schedule_;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point next_fault_;
+  std::map<std::uint32_t, std::chrono::steady_clock::time_point> down_;    // killed: restart at
+  std::map<std::uint32_t, std::chrono::steady_clock::time_point> paused_;  // resume at
+  std::set<std::uint32_t> cut_off_;  // the minority side of the current partition
+  std::optional<std::chrono::steady_clock::time_point> heal_at_;
+  std::set<std::uint32_t> recovering_;
+  FaultCounts counts_;
+};
+
+}  // namespace vsr::chaos

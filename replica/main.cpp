@@ -1,0 +1,166 @@
+// vsr-replica: one replica of a vsr-shm cluster. The supervisor starts it; run by
+// hand only to debug (the supervisor's `status` and each replica's replica.log say
+// what it is doing).
+//
+//   vsr-replica --cluster NAME --id I --data DIR [--sync none|batch] [tuning...]
+//   vsr-replica format --cluster-id ID --replicas N --id I --data DIR [geometry...]
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <random>
+
+#include <CLI/CLI.hpp>
+
+#include "replica/core/kv_store.h"
+#include "replica/core/replica.h"
+#include "replica/process/event_loop.h"
+#include "replica/process/options.h"
+#include "replica/storage/replica_storage.h"
+#include "shm/shm.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void on_stop_signal(int) { g_stop.store(true); }
+
+void say(const std::string& line) {
+  std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%F %T", std::localtime(&now));
+  std::fprintf(stderr, "%s vsr-replica[%d]: %s\n", stamp, ::getpid(), line.c_str());
+  std::fflush(stderr);
+}
+
+std::uint64_t random_u64() {
+  std::random_device device;
+  return (std::uint64_t{device()} << 32) | device();
+}
+
+int format(std::uint64_t cluster_id, std::uint32_t replicas, std::uint32_t id,
+           const std::filesystem::path& data, const vsr::process::Tuning& tuning) {
+  try {
+    vsr::storage::format_new_cluster(
+        data, vsr::journal::Identity{cluster_id, static_cast<vsr::ReplicaId>(id),
+                                     static_cast<std::uint8_t>(replicas)},
+        tuning.geometry());
+  } catch (const std::exception& e) {
+    std::cerr << "vsr-replica: cannot format replica " << id << ": " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+int run(const std::string& cluster, std::uint32_t id, const std::filesystem::path& data,
+        vsr::storage::SyncMode sync, const vsr::process::Tuning& tuning) {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGTERM, &action, nullptr);
+  ::sigaction(SIGINT, &action, nullptr);
+
+  std::optional<vsr::shm::Segment> segment;
+  try {
+    segment.emplace(vsr::shm::Segment::attach(cluster));
+  } catch (const std::exception& e) {
+    say(std::string("cannot attach: ") + e.what());
+    return 1;
+  }
+  const std::uint32_t replicas = segment->replica_count();
+  if (id >= replicas) {
+    say("replica id " + std::to_string(id) + " is not below the cluster's " +
+        std::to_string(replicas) + " replicas");
+    return 2;
+  }
+  std::optional<vsr::shm::ReplicaPort> port;
+  try {
+    port.emplace(*segment, id);
+  } catch (const std::exception& e) {
+    say(std::string("cannot take replica id ") + std::to_string(id) + ": " + e.what());
+    return 1;
+  }
+  const vsr::journal::Identity identity{segment->cluster_id(), static_cast<vsr::ReplicaId>(id),
+                                        static_cast<std::uint8_t>(replicas)};
+  std::unique_ptr<vsr::storage::ReplicaStorage> storage;
+  try {
+    storage = vsr::storage::ReplicaStorage::open(
+        vsr::storage::StorageOptions{data, identity, tuning.geometry(), sync}, random_u64());
+  } catch (const std::exception& e) {
+    say(std::string("cannot open storage: ") + e.what());
+    return 1;
+  }
+  const vsr::ReplicaConfig config =
+      tuning.replica_config(segment->cluster_id(), static_cast<vsr::ReplicaId>(id), replicas, random_u64());
+  if (const std::string why = config.invalid_reason(); !why.empty()) {
+    say("bad configuration: " + why);
+    return 2;
+  }
+  vsr::kv::Store store;
+  vsr::Replica replica(config, storage->journal(), store, storage->boot());
+  say(std::string(storage->boot().kind == vsr::Boot::Kind::recover ? "recovering" : "restarted") +
+      (storage->detail().empty() ? "" : " (" + storage->detail() + ")") + ": view " +
+      std::to_string(replica.view().value()) + ", op " + std::to_string(replica.op().value()) +
+      ", commit " + std::to_string(replica.commit().value()) + ", sync " +
+      std::string(vsr::storage::to_string(sync)));
+
+  vsr::process::LoopOptions loop_options;
+  loop_options.tick = std::chrono::microseconds(tuning.tick_us);
+  loop_options.sync_each_batch = sync == vsr::storage::SyncMode::batch;
+  vsr::process::EventLoop loop(loop_options, *segment, *port, replica,
+                               [&storage] { storage->sync(); });
+  loop.run(g_stop);
+  const auto& c = loop.counters();
+  say("stopping: view " + std::to_string(replica.view().value()) + ", op " +
+      std::to_string(replica.op().value()) + ", commit " + std::to_string(replica.commit().value()) +
+      "; messages in " + std::to_string(c.messages_in) + ", requests " +
+      std::to_string(c.requests_in) + ", dropped out " + std::to_string(c.dropped_out) +
+      ", undecodable " + std::to_string(c.undecodable));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "One replica of a vsr-shm cluster. vsr-supervisor starts it with the right flags; run it "
+      "by hand only to debug. It attaches to the cluster's shared-memory segment (which gives "
+      "the number of replicas and the cluster id), opens <data>/replica-<id>, and serves until "
+      "SIGTERM or SIGINT. Its log goes to standard error (the supervisor sends it to "
+      "<data>/replica-<id>/replica.log).",
+      "vsr-replica"};
+  std::string cluster = "default";
+  std::uint32_t id = 0;
+  std::filesystem::path data;
+  std::string sync = "none";
+  vsr::process::Tuning tuning;
+  app.add_option("--cluster", cluster, "cluster name")->capture_default_str();
+  app.add_option("--id", id, "this replica's id (0..N-1)");
+  app.add_option("--data", data, "the cluster's data directory");
+  app.add_option("--sync", sync, "none or batch (see vsr-supervisor --help)")
+      ->check(CLI::IsMember({"none", "batch"}))
+      ->capture_default_str();
+  tuning.add_geometry_flags(app);
+  tuning.add_protocol_flags(app);
+
+  std::uint64_t cluster_id = 0;
+  std::uint32_t replicas = 3;
+  auto* fmt = app.add_subcommand("format", "create the empty state of a new cluster's replica");
+  fmt->add_option("--cluster-id", cluster_id, "the cluster's id")->required();
+  fmt->add_option("--replicas", replicas, "number of replicas")->required();
+  fmt->add_option("--id", id, "this replica's id")->required();
+  fmt->add_option("--data", data, "the cluster's data directory")->required();
+  tuning.add_geometry_flags(*fmt);
+  tuning.add_protocol_flags(*fmt);  // accepted (the supervisor passes one set) and unused
+  CLI11_PARSE(app, argc, argv);
+
+  if (*fmt) return format(cluster_id, replicas, id, data, tuning);
+  if (data.empty()) {
+    std::cerr << "vsr-replica: --data is required\n";
+    return 2;
+  }
+  return run(cluster, id, data, *vsr::storage::parse_sync_mode(sync), tuning);
+}

@@ -1,0 +1,152 @@
+#include "replica/process/event_loop.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include <unistd.h>
+
+#include "common/assert.h"
+#include "replica/core/codec.h"
+
+namespace vsr::process {
+
+EventLoop::EventLoop(const LoopOptions& options, shm::Segment& segment, shm::ReplicaPort& port,
+                     Replica& replica, std::function<void()> sync)
+    : options_(options),
+      segment_(segment),
+      port_(port),
+      replica_(replica),
+      sync_(std::move(sync)),
+      next_tick_(std::chrono::steady_clock::now() + options.tick),
+      down_seen_(segment.replica_count(), 0) {
+  // Deaths the supervisor saw before we started are no news.
+  for (std::uint32_t r = 0; r < segment_.replica_count(); ++r) {
+    down_seen_[r] = segment_.replica_down_count(r);
+  }
+  publish_status(true);
+}
+
+void EventLoop::on_frame(shm::Endpoint from, std::uint16_t kind, ByteView body) {
+  const auto message_kind = static_cast<MessageKind>(kind);
+  if (from.is_client()) {
+    auto request = message_kind == MessageKind::request ? decode_request(body) : std::nullopt;
+    if (!request) {
+      ++counters_.undecodable;
+      return;
+    }
+    ++counters_.requests_in;
+    replica_.on_request(client_id(from), *request);
+    return;
+  }
+  auto message = decode_message(message_kind, body);
+  if (!message) {
+    ++counters_.undecodable;
+    return;
+  }
+  // The ring a frame came on names its sender; a message claiming another is dropped.
+  if (sender_of(*message) != from.index) {
+    ++counters_.spoofed;
+    return;
+  }
+  ++counters_.messages_in;
+  replica_.step(*message);
+}
+
+void EventLoop::check_hints() {
+  for (std::uint32_t r = 0; r < segment_.replica_count(); ++r) {
+    const std::uint64_t count = segment_.replica_down_count(r);
+    if (count != down_seen_[r]) {
+      down_seen_[r] = count;
+      replica_.hint_replica_down(static_cast<ReplicaId>(r));
+    }
+  }
+}
+
+void EventLoop::send_output() {
+  Output& out = replica_.output();
+  if (out.empty()) return;
+  // Everything these messages depend on is in the journal; make it durable first.
+  if (options_.sync_each_batch) {
+    sync_();
+    ++counters_.syncs;
+  }
+  const std::uint32_t self = replica_.id();
+  for (const Envelope& e : out.messages) {
+    encoded_.clear();
+    encode(e.message, encoded_);
+    const auto kind = static_cast<std::uint16_t>(kind_of(e.message));
+    for (std::uint32_t to = 0; to < segment_.replica_count(); ++to) {
+      if (to == self || (e.to && *e.to != to)) continue;
+      port_.send(shm::Endpoint::replica(to), kind, encoded_) ? ++counters_.messages_out
+                                                              : ++counters_.dropped_out;
+    }
+  }
+  for (const ClientReply& r : out.replies) {
+    encoded_.clear();
+    encode(r.reply, encoded_);
+    port_.send(client_endpoint(r.client), static_cast<std::uint16_t>(MessageKind::reply), encoded_)
+        ? ++counters_.replies_out
+        : ++counters_.dropped_out;
+  }
+  out.clear();
+}
+
+void EventLoop::publish_status(bool force) {
+  shm::StatusUpdate s;
+  s.pid = static_cast<std::uint64_t>(::getpid());
+  s.incarnation = port_.incarnation();
+  s.role = static_cast<std::uint32_t>(replica_.is_primary() ? Role::primary : Role::backup);
+  s.status = static_cast<std::uint32_t>(replica_.status());
+  s.view = replica_.view().value();
+  s.op = replica_.op().value();
+  s.commit = replica_.commit().value();
+  const auto now = std::chrono::steady_clock::now();
+  const bool changed = s.role != last_status_.role || s.status != last_status_.status ||
+                       s.view != last_status_.view || s.op != last_status_.op ||
+                       s.commit != last_status_.commit;
+  if (force || changed) {
+    port_.status().publish(s);
+    last_status_ = s;
+    last_beat_ = now;
+  } else if (now - last_beat_ >= std::chrono::milliseconds(100)) {
+    port_.status().beat();
+    last_beat_ = now;
+  }
+}
+
+std::size_t EventLoop::turn(std::chrono::steady_clock::time_point now) {
+  ++counters_.turns;
+  const std::size_t frames =
+      port_.poll([this](shm::Endpoint from, std::uint16_t kind, ByteView body) {
+        on_frame(from, kind, body);
+      });
+  replica_.flush();
+  check_hints();
+  std::uint32_t ticks = 0;
+  while (now >= next_tick_) {
+    if (ticks < options_.max_ticks_per_turn) {
+      replica_.tick();
+      ++ticks;
+    }
+    next_tick_ += options_.tick;
+  }
+  if (ticks > 0) replica_.flush();
+  send_output();
+  port_.flush();
+  publish_status(false);
+  return frames;
+}
+
+void EventLoop::run(const std::atomic<bool>& stop) {
+  while (!stop.load(std::memory_order_relaxed)) {
+    const auto now = std::chrono::steady_clock::now();
+    if (turn(now) > 0) continue;  // busy: go round again at once
+    const auto until_tick = std::chrono::duration_cast<std::chrono::microseconds>(next_tick_ - now);
+    if (until_tick.count() > 0) port_.wait(until_tick);
+  }
+  send_output();
+  port_.flush();
+  sync_();
+}
+
+}  // namespace vsr::process
