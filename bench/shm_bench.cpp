@@ -2,7 +2,8 @@
 //
 //   latency     one-way, 64-byte bodies, two processes (ping-pong; measured at the
 //               receiver from the sender's send() call to the receiver's callback)
-//   ring4       client -> replica 0 -> replica 1 -> replica 2 -> client, time per round
+//   ring4       client -> replica 0 -> replica 1 -> replica 2 -> client, time per round;
+//               plus the same ring over bare spsc_queue rings (what the primitive costs)
 //   idle        CPU used by an idle replica waiting on its doorbell (getrusage, 2 s)
 //   throughput  one producer, one consumer, 64-byte and 4 KiB bodies
 //
@@ -220,6 +221,51 @@ Percentiles latency_ring4(const std::string& cluster, Style style, std::size_t s
   return percentiles(us);
 }
 
+// Reference for ring4: the same token ring over bare spsc_queue byte rings in an
+// anonymous shared mapping, no frames, checksums, ports or doorbells; each process
+// checks its ring and yields. What the ring primitive itself costs per round here.
+Percentiles latency_ring4_bare(std::size_t samples) {
+  constexpr int kProcesses = 4;
+  constexpr std::size_t kToken = 120;  // a 64-byte body in a frame
+  const std::size_t warmup = std::min<std::size_t>(1000, samples / 5);
+  const std::size_t total = warmup + samples;
+  void* memory = ::mmap(nullptr, sizeof(ClientRing) * kProcesses, PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (memory == MAP_FAILED) std::abort();
+  auto* rings = static_cast<ClientRing*>(memory);
+  for (int i = 0; i < kProcesses; ++i)
+    new (&rings[i]) ClientRing();
+  auto pass = [&](int from, int to, std::byte* buffer) {
+    while (rings[from].read_available() < kToken)
+      ::sched_yield();
+    pop_all(rings[from], buffer, kToken);
+    push_whole(rings[to], ByteView(buffer, kToken));
+  };
+  std::vector<pid_t> children;
+  for (int p = 1; p < kProcesses; ++p) {
+    children.push_back(spawn([&, p] {
+      std::byte buffer[kToken];
+      for (std::size_t i = 0; i < total; ++i)
+        pass(p, (p + 1) % kProcesses, buffer);
+      return 0;
+    }));
+  }
+  std::vector<double> us;
+  std::byte buffer[kToken] = {};
+  for (std::size_t i = 0; i < total; ++i) {
+    const std::uint64_t t = now_ns();
+    push_whole(rings[1], ByteView(buffer, kToken));
+    while (rings[0].read_available() < kToken)
+      ::sched_yield();
+    pop_all(rings[0], buffer, kToken);
+    if (i >= warmup) us.push_back(static_cast<double>(now_ns() - t) / 1e3);
+  }
+  for (const pid_t pid : children)
+    reap(pid);
+  ::munmap(memory, sizeof(ClientRing) * kProcesses);
+  return percentiles(us);
+}
+
 // CPU time of an idle replica over `seconds`: it was busy just before (so it passes
 // through its yield window once), then nothing arrives.
 double idle_cpu_percent(const std::string& cluster, double seconds) {
@@ -338,7 +384,8 @@ int main(int argc, char** argv) {
   std::string only;
   app.add_option("--only", only, "run one benchmark: latency, ring4, idle, throughput");
   std::string style_filter;
-  app.add_option("--style", style_filter, "latency styles to run: spin, window or futex (all)");
+  app.add_option("--style", style_filter,
+                 "styles to run: spin, window, futex, or bare (ring4 reference); all by default");
   CLI11_PARSE(app, argc, argv);
   g_options.spin_window = std::chrono::microseconds(window_us);
   auto enabled = [&](const char* what) { return only.empty() || only == what; };
@@ -375,6 +422,13 @@ int main(int argc, char** argv) {
       results[key + " p50"].push_back(p.p50);
       results[key + " p99"].push_back(p.p99);
       results[key + " p999"].push_back(p.p999);
+    }
+    if (enabled("ring4") && (style_filter.empty() || style_filter == "bare")) {
+      const Percentiles p = latency_ring4_bare(samples);
+      std::printf(
+          "  4-process ring, round, bare spsc rings (reference) p50 %7.2f us  p99 %7.2f us\n",
+          p.p50, p.p99);
+      results["4-process ring, per round, bare spsc p50"].push_back(p.p50);
     }
     if (enabled("idle")) {
       const double idle = idle_cpu_percent(cluster, idle_seconds);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -25,6 +26,7 @@
 #include "check/check.h"
 #include "check/parse.h"
 #include "check/report.h"
+#include "shm/segment.h"
 #include "supervisor/control.h"
 #include "vsr/client.h"
 
@@ -63,6 +65,29 @@ int run_and_wait(const std::vector<std::string>& args, const std::filesystem::pa
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+// A vsr-chaos killed before it stopped its cluster leaves the segment of
+// `chaos-<its pid>` behind (and perhaps replicas attached to it). Clean those of dead
+// runs: nobody else would ever start a cluster of that name again.
+void sweep_dead_runs() {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", ec)) {
+    const std::string name = entry.path().filename().string();
+    const std::string prefix = "vsr-chaos-";
+    if (!name.starts_with(prefix)) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t owner = static_cast<pid_t>(std::stol(digits));
+    if (::kill(owner, 0) == 0 || errno != ESRCH) continue;  // that run is still going
+    const std::string cluster = "chaos-" + digits;
+    const shm::SegmentProbe probe = shm::Segment::probe(cluster);
+    if (probe.state != shm::SegmentProbe::State::dead) continue;
+    for (const std::uint32_t pid : probe.attached_pids) ::kill(static_cast<pid_t>(pid), SIGKILL);
+    if (shm::Segment::remove(cluster)) {
+      std::cout << "vsr-chaos: removed the segment of an earlier run that died (" << cluster << ")\n";
+    }
+  }
+}
+
 struct Observation {
   std::optional<std::uint32_t> primary;
   std::set<std::uint32_t> recovering;
@@ -79,6 +104,8 @@ Observation observe(const std::string& cluster, std::uint32_t replicas) {
   if (!status.available) return o;
   bool converged = status.replicas.size() == replicas;
   std::optional<std::tuple<std::uint64_t, std::uint64_t>> common;
+  std::optional<std::tuple<std::uint64_t, std::uint64_t>> fingerprint;
+  bool agree = true;
   for (const client::ReplicaInfo& r : status.replicas) {
     const bool live = r.process_alive && r.pid != 0;
     if (live && r.status == "recovering") o.recovering.insert(r.id);
@@ -92,10 +119,20 @@ Observation observe(const std::string& cluster, std::uint32_t replicas) {
       converged = false;
     }
     common = mine;
+    // At one commit number, one history (the entry's checksum chains over all of it)
+    // and one state.
+    const auto print = std::tuple{r.commit_checksum, r.state_digest};
+    if (fingerprint && *fingerprint != print) agree = false;
+    fingerprint = print;
+    char print_text[40];
+    std::snprintf(print_text, sizeof(print_text), "/%04llx/%04llx",
+                  static_cast<unsigned long long>(r.commit_checksum & 0xffff),
+                  static_cast<unsigned long long>(r.state_digest & 0xffff));
     o.states += " r" + std::to_string(r.id) + "=" + (live ? r.status : "down") + "/v" +
-                std::to_string(r.view) + "/c" + std::to_string(r.commit);
+                std::to_string(r.view) + "/c" + std::to_string(r.commit) + print_text;
   }
   o.converged = converged;
+  o.digests_agree = converged && agree;
   return o;
 }
 
@@ -139,6 +176,7 @@ std::vector<std::string> check_appends(const check::History& history, std::uint6
 }
 
 int run(Options o) {
+  sweep_dead_runs();
   if (o.cluster.empty()) o.cluster = "chaos-" + std::to_string(::getpid());
   if (o.seed == 0) o.seed = static_cast<std::uint64_t>(Clock::now().time_since_epoch().count());
   const std::uint32_t f = (o.replicas - 1) / 2;
@@ -203,6 +241,7 @@ int run(Options o) {
   bool baseline_taken = false;
   Clock::time_point overloaded_since;
   std::uint64_t baseline_commit = 0;
+  auto next_crash_check = Clock::now();
   while (Clock::now() < deadline) {
     const Observation ob = observe(o.cluster, o.replicas);
     const auto now = Clock::now();
@@ -233,12 +272,17 @@ int run(Options o) {
       overloaded = baseline_taken = false;
     }
     nemesis.step(now, ob.primary);
+    if (now >= next_crash_check) {
+      next_crash_check = now + 250ms;
+      for (std::string& crash : nemesis.restart_crashed()) anomalies.push_back(std::move(crash));
+    }
     std::this_thread::sleep_for(5ms);
   }
   for (pid_t pid : clients) ::waitpid(pid, nullptr, 0);
 
   // Heal everything and wait for convergence.
   nemesis.heal_all();
+  for (std::string& crash : nemesis.restart_crashed()) anomalies.push_back(std::move(crash));
   Observation ob;
   const auto converge_deadline = Clock::now() + 120s;
   while (Clock::now() < converge_deadline) {
@@ -247,6 +291,9 @@ int run(Options o) {
     std::this_thread::sleep_for(20ms);
   }
   if (!ob.converged) anomalies.push_back("no convergence within 120 s after healing:" + ob.states);
+  if (ob.converged && !ob.digests_agree) {
+    anomalies.push_back("replicas at the same commit hold different histories or states:" + ob.states);
+  }
 
   // Final reads, recorded like any other operation.
   {
@@ -270,6 +317,7 @@ int run(Options o) {
       } else {
         final_reads.event(process, "info get " + quote(key));
         anomalies.push_back("final read of " + key + " failed: " + r.message);
+        if (!ob.converged) break;  // the cluster is stuck: do not wait out every key
       }
     }
     files.push_back(work / "final.txt");
@@ -333,7 +381,7 @@ int run(Options o) {
             << std::chrono::duration_cast<std::chrono::milliseconds>(longest_stall).count() << " ms\n"
             << "final state:" << ob.states << "\n"
             << "linearizable: " << (linearizable ? "yes" : "NO") << "; acknowledged appends found: "
-            << appends_checked << "\n";
+            << appends_checked << "; replicas agree: " << (ob.digests_agree ? "yes" : "NO") << "\n";
   for (const std::string& a : anomalies) std::cout << "ANOMALY: " << a << "\n";
   const bool pass = anomalies.empty();
   std::cout << "verdict: " << (pass ? "PASS" : "FAIL") << "\n";

@@ -40,6 +40,43 @@ bool Nemesis::command(const std::vector<std::string>& words) {
   return reply && reply->ok;
 }
 
+std::vector<std::string> Nemesis::restart_crashed() {
+  std::vector<std::string> crashes;
+  const auto reply = supervisor::send_command(options_.cluster, {"status", "--json"});
+  if (!reply || !reply->ok) return crashes;
+  // The supervisor's JSON is flat and regular: one {"id":N,...,"state":"...",...,
+  // "last_exit":"..."} object per replica.
+  const std::string& text = reply->text;
+  const auto field = [&](std::size_t from, std::size_t to, const std::string& name) {
+    const std::string key = "\"" + name + "\":";
+    const std::size_t at = text.find(key, from);
+    if (at == std::string::npos || at >= to) return std::string();
+    std::size_t begin = at + key.size();
+    std::size_t end = begin;
+    if (text[begin] == '"') {
+      end = text.find('"', ++begin);
+    } else {
+      end = text.find_first_of(",}", begin);
+    }
+    return end == std::string::npos ? std::string() : text.substr(begin, end - begin);
+  };
+  for (std::size_t at = text.find("{\"id\":"); at != std::string::npos;) {
+    const std::size_t next = text.find("{\"id\":", at + 1);
+    const std::size_t end = next == std::string::npos ? text.size() : next;
+    const std::string id = field(at, end, "id");
+    if (field(at, end, "state") == "down" && !id.empty()) {
+      const auto r = static_cast<std::uint32_t>(std::stoul(id));
+      if (!down_.contains(r)) {
+        crashes.push_back("replica " + id + " went down by itself (" + field(at, end, "last_exit") +
+                          "; see its replica.log)");
+        command({"restart", id});
+      }
+    }
+    at = next;
+  }
+  return crashes;
+}
+
 std::uint32_t Nemesis::faulty() const {
   std::set<std::uint32_t> faulty(cut_off_);
   for (const auto& [r, t] : down_) faulty.insert(r);

@@ -32,6 +32,9 @@ class Nemesis {
   void step(std::chrono::steady_clock::time_point now, std::optional<std::uint32_t> primary);
   // Undoes every fault (resume, restart, heal) at once.
   void heal_all();
+  // Replicas that went down without the nemesis killing them (a crash: an invariant
+  // failed, say) are restarted; returns one line per such death, for the anomalies.
+  std::vector<std::string> restart_crashed();
   // Replicas faulty now (down, paused, recovering from a wipe, or cut off).
   std::uint32_t faulty() const;
   // Notes which replicas are recovering from a wipe (read from the status boards).

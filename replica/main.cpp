@@ -55,6 +55,9 @@ int format(std::uint64_t cluster_id, std::uint32_t replicas, std::uint32_t id,
   return 0;
 }
 
+// Test builds only (vsr-replica-bugs): a review bug to put back, for vsr-chaos's teeth.
+std::string g_bug;
+
 int run(const std::string& cluster, std::uint32_t id, const std::filesystem::path& data,
         vsr::storage::SyncMode sync, const vsr::process::Tuning& tuning) {
   struct sigaction action {};
@@ -86,15 +89,25 @@ int run(const std::string& cluster, std::uint32_t id, const std::filesystem::pat
   const vsr::journal::Identity identity{segment->cluster_id(), static_cast<vsr::ReplicaId>(id),
                                         static_cast<std::uint8_t>(replicas)};
   std::unique_ptr<vsr::storage::ReplicaStorage> storage;
+  vsr::storage::StorageOptions storage_options{data, identity, tuning.geometry(), sync};
+#ifdef VSR_TEST_BUGS
+  storage_options.write_behind = g_bug == "skip-sync-before-send";
+#endif
   try {
-    storage = vsr::storage::ReplicaStorage::open(
-        vsr::storage::StorageOptions{data, identity, tuning.geometry(), sync}, random_u64());
+    storage = vsr::storage::ReplicaStorage::open(storage_options, random_u64());
   } catch (const std::exception& e) {
     say(std::string("cannot open storage: ") + e.what());
     return 1;
   }
-  const vsr::ReplicaConfig config =
+  vsr::ReplicaConfig config =
       tuning.replica_config(segment->cluster_id(), static_cast<vsr::ReplicaId>(id), replicas, random_u64());
+#ifdef VSR_TEST_BUGS
+  config.bugs.ack_conflicting_entry = g_bug == "ack-conflicting-entry";
+  config.bugs.quorum_from_connected = g_bug == "quorum-from-connected";
+  config.bugs.early_last_normal_view = g_bug == "early-last-normal-view";
+  config.bugs.unstable_primary_order = g_bug == "unstable-primary-order";
+  if (!g_bug.empty()) say("TEST BUILD: running with the bug '" + g_bug + "' put back");
+#endif
   if (const std::string why = config.invalid_reason(); !why.empty()) {
     say("bad configuration: " + why);
     return 2;
@@ -109,9 +122,17 @@ int run(const std::string& cluster, std::uint32_t id, const std::filesystem::pat
 
   vsr::process::LoopOptions loop_options;
   loop_options.tick = std::chrono::microseconds(tuning.tick_us);
+  // Idle, the primary wakes to send its heartbeat and the backups wake to receive it:
+  // sleeping a heartbeat interval between turns costs no timeout more than that.
+  loop_options.idle_wait = std::max(loop_options.tick,
+                                    std::chrono::microseconds(std::uint64_t{tuning.heartbeat_ms} * 1000));
   loop_options.sync_each_batch = sync == vsr::storage::SyncMode::batch;
+#ifdef VSR_TEST_BUGS
+  loop_options.send_before_sync = g_bug == "skip-sync-before-send";
+#endif
   vsr::process::EventLoop loop(loop_options, *segment, *port, replica,
-                               [&storage] { storage->sync(); });
+                               [&storage] { storage->sync(); },
+                               [&store] { return store.digest(); });
   loop.run(g_stop);
   const auto& c = loop.counters();
   say("stopping: view " + std::to_string(replica.view().value()) + ", op " +
@@ -155,6 +176,14 @@ int main(int argc, char** argv) {
   fmt->add_option("--data", data, "the cluster's data directory")->required();
   tuning.add_geometry_flags(*fmt);
   tuning.add_protocol_flags(*fmt);  // accepted (the supervisor passes one set) and unused
+#ifdef VSR_TEST_BUGS
+  for (CLI::App* a : {&app, fmt}) {
+    a->add_option("--bug", g_bug, "TEST BUILD ONLY: put back a review bug")
+        ->check(CLI::IsMember({"ack-conflicting-entry", "quorum-from-connected",
+                               "early-last-normal-view", "unstable-primary-order",
+                               "skip-sync-before-send"}));
+  }
+#endif
   CLI11_PARSE(app, argc, argv);
 
   if (*fmt) return format(cluster_id, replicas, id, data, tuning);

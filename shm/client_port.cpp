@@ -92,7 +92,7 @@ void ClientPort::flush() {
 
 bool ClientPort::wait(std::chrono::microseconds timeout) {
   VSR_ASSERT_MSG(core_ != nullptr, "wait on a released client port");
-  return core_->wait(timeout);
+  return core_->wait(timeout, true);
 }
 
 }  // namespace vsr::shm

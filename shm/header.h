@@ -19,7 +19,7 @@
 namespace vsr::shm {
 
 inline constexpr std::uint64_t kSegmentMagic = 0x314d48532d525356;  // "VSR-SHM1"
-inline constexpr std::uint32_t kLayoutVersion = 1;
+inline constexpr std::uint32_t kLayoutVersion = 2;  // 2: StatusBoard gained two fields
 inline constexpr std::size_t kHeaderRegionBytes = 4096;
 
 // Byte offsets of every region from the segment start (all 64-byte aligned).

@@ -317,7 +317,7 @@ std::size_t PortCore::discard_inbound() {
   return bytes;
 }
 
-bool PortCore::wait(std::chrono::microseconds timeout) {
+bool PortCore::wait(std::chrono::microseconds timeout, bool may_spin) {
   ++counters_.waits;
   const std::uint32_t seen = bell_.word.load(std::memory_order_acquire);
   if (has_work()) {
@@ -332,7 +332,8 @@ bool PortCore::wait(std::chrono::microseconds timeout) {
     worked_ = false;
   }
   const auto deadline = now + timeout;
-  const auto window_end = std::min(last_work_ + options_.spin_window, deadline);
+  const auto window_end =
+      may_spin ? std::min(last_work_ + options_.spin_window, deadline) : now;
   auto ready = [&] { return has_work() || bell_.word.load(std::memory_order_relaxed) != seen; };
   // Yield first: a process waiting for this core (the receiver of what we just sent,
   // when processes outnumber cores) runs at once. Then a few polls, so a message that

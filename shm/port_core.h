@@ -52,7 +52,7 @@ class PortCore {
                   std::uint32_t slot_generation);
   void flush();
   std::size_t poll(MessageSink sink);
-  bool wait(std::chrono::microseconds timeout);
+  bool wait(std::chrono::microseconds timeout, bool may_spin);
   // Pops and discards whatever the inbound rings hold (a new slot owner's first step).
   std::size_t discard_inbound();
 

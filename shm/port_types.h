@@ -15,10 +15,10 @@ struct PortOptions {
   // ~1 us instead of a ~20 us futex wake, and yielding keeps the other processes
   // running when they outnumber the cores. Zero: always sleep.
   std::chrono::microseconds spin_window{150};
-  // Within the window, polls (with a CPU pause between them) before each sched_yield.
-  // A yield costs ~0.8 us here even when no one else wants the core, so a few polls
-  // first catch a message that is about to land; few enough that a process waiting
-  // for this core gets it within about a microsecond.
+  // Within the window, each sched_yield is followed by one poll plus this many more
+  // (with a CPU pause between them). Extra polls catch a message that lands just after
+  // a yield (~0.8 us here) but keep the core from a process that waits for it; with
+  // more processes than cores, 0 measured best (docs/shm.md). Raise it given spare cores.
   std::uint32_t polls_between_yields = 0;
   // Bound of each per-destination outbox.
   std::size_t outbox_bytes_max = kOutboxBytesMax;

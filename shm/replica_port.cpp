@@ -113,9 +113,9 @@ void ReplicaPort::flush() {
   core_->flush();
 }
 
-bool ReplicaPort::wait(std::chrono::microseconds timeout) {
+bool ReplicaPort::wait(std::chrono::microseconds timeout, bool may_spin) {
   VSR_ASSERT_MSG(core_ != nullptr, "wait on a moved-from replica port");
-  return core_->wait(timeout);
+  return core_->wait(timeout, may_spin);
 }
 
 }  // namespace vsr::shm

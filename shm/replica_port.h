@@ -47,8 +47,10 @@ class ReplicaPort {
   }
   // Waits for work: inbound frames, queued frames that now fit, or a doorbell ring (e.g.
   // a supervisor hint). Yield-polls while recently busy, then sleeps on the doorbell.
-  // Returns false if `timeout` passed with nothing to do.
-  bool wait(std::chrono::microseconds timeout);
+  // Returns false if `timeout` passed with nothing to do. `may_spin` false skips the
+  // yield-polling window: the caller knows no answer is coming soon (say, it only
+  // exchanged heartbeats), so polling would burn CPU for nothing.
+  bool wait(std::chrono::microseconds timeout, bool may_spin = true);
 
   const Counters& counters() const { return core_->counters(); }
   std::size_t pending_bytes() const { return core_->pending_bytes(); }

@@ -28,6 +28,8 @@ void StatusBoard::publish(const StatusUpdate& u) {
   view_.store(u.view, std::memory_order_relaxed);
   op_.store(u.op, std::memory_order_relaxed);
   commit_.store(u.commit, std::memory_order_relaxed);
+  commit_checksum_.store(u.commit_checksum, std::memory_order_relaxed);
+  state_digest_.store(u.state_digest, std::memory_order_relaxed);
   end_write();
 }
 
@@ -48,6 +50,8 @@ ReplicaStatus StatusBoard::read() const {
     s.view = view_.load(std::memory_order_relaxed);
     s.op = op_.load(std::memory_order_relaxed);
     s.commit = commit_.load(std::memory_order_relaxed);
+    s.commit_checksum = commit_checksum_.load(std::memory_order_relaxed);
+    s.state_digest = state_digest_.load(std::memory_order_relaxed);
     s.heartbeat = heartbeat_.load(std::memory_order_relaxed);
     s.updated_ns = updated_ns_.load(std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_acquire);

@@ -22,6 +22,11 @@ struct StatusUpdate {
   std::uint64_t view = 0;
   std::uint64_t op = 0;
   std::uint64_t commit = 0;
+  // Opaque to the transport: the replica's fingerprints of what it committed (the
+  // checksum of the entry at `commit`, which names the whole history before it, and a
+  // digest of its state), so tools can compare replicas without asking them.
+  std::uint64_t commit_checksum = 0;
+  std::uint64_t state_digest = 0;
 };
 
 // What a reader sees: the last update, plus a heartbeat counter (bumped by each
@@ -53,6 +58,8 @@ class alignas(64) StatusBoard {
   std::atomic<std::uint64_t> view_{0};
   std::atomic<std::uint64_t> op_{0};
   std::atomic<std::uint64_t> commit_{0};
+  std::atomic<std::uint64_t> commit_checksum_{0};
+  std::atomic<std::uint64_t> state_digest_{0};
   std::atomic<std::uint64_t> heartbeat_{0};
   std::atomic<std::uint64_t> updated_ns_{0};
 };

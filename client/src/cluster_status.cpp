@@ -63,6 +63,8 @@ ClusterStatus read_cluster_status(const std::string& cluster) {
       info.view = board.view;
       info.op = board.op;
       info.commit = board.commit;
+      info.commit_checksum = board.commit_checksum;
+      info.state_digest = board.state_digest;
       info.heartbeat = board.heartbeat;
       info.consistent = board.consistent;
       if (board.updated_ns != 0) {

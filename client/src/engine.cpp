@@ -173,6 +173,7 @@ void Engine::step(Clock::time_point now) {
   // Replies first, so that an answer that is already here beats a timer that expired.
   if (connection_) receive(now);
   on_timers(now);
+  watch_primary(now);
   dispatch(now);
   if (connection_) {
     connection_->port().flush();
@@ -199,6 +200,9 @@ std::optional<Clock::time_point> Engine::next_timer() const {
     if (!next || t < *next) next = t;
   }
   if (!queue_.empty() && (!next || queue_expiry_ < *next)) next = queue_expiry_;
+  if (busy_ > 0 && options_.primary_watch.count() > 0 && (!next || next_watch_ < *next)) {
+    next = next_watch_;
+  }
   return next;
 }
 
@@ -364,6 +368,28 @@ void Engine::on_attempt_timeout(Session& s) {
   // Move the shared guess on only if it still names the silent replica: many sessions
   // timing out at once must not each push it one replica further.
   if (guess_ == silent) guess_ = s.target;
+}
+
+void Engine::watch_primary(Clock::time_point now) {
+  if (!connection_ || busy_ == 0 || options_.primary_watch.count() == 0 || now < next_watch_) {
+    return;
+  }
+  next_watch_ = now + options_.primary_watch;
+  const std::optional<std::uint32_t> primary = board_primary();
+  if (!primary || primary == watched_primary_) return;
+  const bool first = !watched_primary_.has_value();
+  watched_primary_ = primary;
+  if (first || *primary == guess_) return;
+  // A view change happened (the boards name the primary of a higher view): what went to
+  // the old primary may be lost with it. Resending is safe: same session and request.
+  ++counters_.primary_changes;
+  guess_ = *primary;
+  for (Session& s : sessions_) {
+    if (s.phase != Session::Phase::registering && s.phase != Session::Phase::in_flight) continue;
+    if (s.pausing || s.target == *primary) continue;
+    s.target = *primary;
+    send(s, now);
+  }
 }
 
 // ---- Sending ----

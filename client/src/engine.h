@@ -47,6 +47,7 @@ struct EngineCounters {
   std::uint64_t pauses = 0;            // busy, or a redirect back to the same replica
   std::uint64_t undecodable = 0;       // replies that do not decode
   std::uint64_t unmatched = 0;         // replies to nothing outstanding (late, duplicate)
+  std::uint64_t primary_changes = 0;   // the boards named a new primary: in flight resent
 };
 
 class Engine {
@@ -108,6 +109,7 @@ class Engine {
                              Clock::time_point now);
   void on_timers(Clock::time_point now);
   void on_attempt_timeout(Session& session);
+  void watch_primary(Clock::time_point now);
   void dispatch(Clock::time_point now);
   void expire_queued(Clock::time_point now);
   void start_registration(std::size_t index, Clock::time_point now);
@@ -136,6 +138,10 @@ class Engine {
   // attach afresh for what waits.
   bool disconnect_wanted_ = false;
   std::uint32_t guess_ = 0;  // the replica believed to be the primary
+  // The boards' primary at the last watch: only a change of it moves what is in flight
+  // (a stale board must not pull requests back and forth against redirects).
+  std::optional<std::uint32_t> watched_primary_;
+  Clock::time_point next_watch_{};
   std::unordered_map<std::uint64_t, std::size_t> by_session_;  // session id -> index
   std::unordered_map<std::uint64_t, std::size_t> by_nonce_;    // registering -> index
   std::mt19937_64 random_;

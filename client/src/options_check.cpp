@@ -40,6 +40,11 @@ std::string check_options(const Options& o) {
   if (o.heartbeat_fresh < std::chrono::milliseconds(1) || o.heartbeat_fresh > kMaxTimeout) {
     return "heartbeat_fresh is " + ms(o.heartbeat_fresh) + "; it must be 1 ms to 1 hour";
   }
+  if (o.primary_watch.count() != 0 &&
+      (o.primary_watch < std::chrono::milliseconds(1) || o.primary_watch > o.attempt_timeout)) {
+    return "primary_watch is " + ms(o.primary_watch) + "; it must be 0 (off) or 1 ms to " +
+           "attempt_timeout (" + ms(o.attempt_timeout) + ")";
+  }
   if (o.queue_max < 1 || o.queue_max > kMaxQueue) {
     return "queue_max is " + std::to_string(o.queue_max) + "; it must be 1 to " +
            std::to_string(kMaxQueue);

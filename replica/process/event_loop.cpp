@@ -11,12 +11,14 @@
 namespace vsr::process {
 
 EventLoop::EventLoop(const LoopOptions& options, shm::Segment& segment, shm::ReplicaPort& port,
-                     Replica& replica, std::function<void()> sync)
+                     Replica& replica, std::function<void()> sync,
+                     std::function<std::uint64_t()> state_digest)
     : options_(options),
       segment_(segment),
       port_(port),
       replica_(replica),
       sync_(std::move(sync)),
+      state_digest_(std::move(state_digest)),
       next_tick_(std::chrono::steady_clock::now() + options.tick),
       down_seen_(segment.replica_count(), 0) {
   // Deaths the supervisor saw before we started are no news.
@@ -28,6 +30,7 @@ EventLoop::EventLoop(const LoopOptions& options, shm::Segment& segment, shm::Rep
 
 void EventLoop::on_frame(shm::Endpoint from, std::uint16_t kind, ByteView body) {
   const auto message_kind = static_cast<MessageKind>(kind);
+  if (message_kind != MessageKind::commit) last_active_ = std::chrono::steady_clock::now();
   if (from.is_client()) {
     auto request = message_kind == MessageKind::request ? decode_request(body) : std::nullopt;
     if (!request) {
@@ -65,6 +68,15 @@ void EventLoop::check_hints() {
 void EventLoop::send_output() {
   Output& out = replica_.output();
   if (out.empty()) return;
+#ifdef VSR_TEST_BUGS
+  if (options_.send_before_sync) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_sync_ >= std::chrono::milliseconds(200)) {
+      last_sync_ = now;
+      sync_();
+    }
+  } else
+#endif
   // Everything these messages depend on is in the journal; make it durable first.
   if (options_.sync_each_batch) {
     sync_();
@@ -74,7 +86,9 @@ void EventLoop::send_output() {
   for (const Envelope& e : out.messages) {
     encoded_.clear();
     encode(e.message, encoded_);
-    const auto kind = static_cast<std::uint16_t>(kind_of(e.message));
+    const MessageKind message_kind = kind_of(e.message);
+    if (message_kind != MessageKind::commit) last_active_ = std::chrono::steady_clock::now();
+    const auto kind = static_cast<std::uint16_t>(message_kind);
     for (std::uint32_t to = 0; to < segment_.replica_count(); ++to) {
       if (to == self || (e.to && *e.to != to)) continue;
       port_.send(shm::Endpoint::replica(to), kind, encoded_) ? ++counters_.messages_out
@@ -101,6 +115,13 @@ void EventLoop::publish_status(bool force) {
   s.op = replica_.op().value();
   s.commit = replica_.commit().value();
   const auto now = std::chrono::steady_clock::now();
+  if (s.commit != last_status_.commit || force) {
+    s.commit_checksum = replica_.journal().log().checksum_at(replica_.commit()).value_or(0);
+    s.state_digest = state_digest_();
+  } else {
+    s.commit_checksum = last_status_.commit_checksum;
+    s.state_digest = last_status_.state_digest;
+  }
   const bool changed = s.role != last_status_.role || s.status != last_status_.status ||
                        s.view != last_status_.view || s.op != last_status_.op ||
                        s.commit != last_status_.commit;
@@ -141,8 +162,10 @@ void EventLoop::run(const std::atomic<bool>& stop) {
   while (!stop.load(std::memory_order_relaxed)) {
     const auto now = std::chrono::steady_clock::now();
     if (turn(now) > 0) continue;  // busy: go round again at once
-    const auto until_tick = std::chrono::duration_cast<std::chrono::microseconds>(next_tick_ - now);
-    if (until_tick.count() > 0) port_.wait(until_tick);
+    const bool active = now - last_active_ < options_.idle_after;
+    auto timeout = std::chrono::duration_cast<std::chrono::microseconds>(next_tick_ - now);
+    if (!active) timeout = std::max(timeout, options_.idle_wait);
+    if (timeout.count() > 0) port_.wait(timeout, active);
   }
   send_output();
   port_.flush();

@@ -25,6 +25,18 @@ struct LoopOptions {
   // timeouts to fire, not so many that retransmissions pile up.
   std::uint32_t max_ticks_per_turn = 200;
   bool sync_each_batch = false;  // sync mode batch
+  // Waiting well. After protocol work (anything but the idle primary's Commit
+  // heartbeat), the loop yield-polls for the port's window, as the answer usually comes
+  // within microseconds. With no such work for `idle_after`, it skips that window and
+  // sleeps up to `idle_wait` between turns instead of one tick: every protocol timeout
+  // is several ticks long, and a frame or a supervisor hint wakes it at once anyway.
+  std::chrono::microseconds idle_after{20000};
+  std::chrono::microseconds idle_wait{10000};
+#ifdef VSR_TEST_BUGS
+  // Test builds only: send first, sync later (every 200 ms): the review's
+  // "sync before ack" step skipped. Used with storage write-behind by chaos teeth.
+  bool send_before_sync = false;
+#endif
 };
 
 struct LoopCounters {
@@ -42,7 +54,8 @@ struct LoopCounters {
 class EventLoop {
  public:
   EventLoop(const LoopOptions& options, shm::Segment& segment, shm::ReplicaPort& port,
-            Replica& replica, std::function<void()> sync);
+            Replica& replica, std::function<void()> sync,
+            std::function<std::uint64_t()> state_digest);
 
   // Runs until stop is set (SIGTERM/SIGINT). Returns when it has flushed and synced.
   void run(const std::atomic<bool>& stop);
@@ -61,12 +74,17 @@ class EventLoop {
   shm::ReplicaPort& port_;
   Replica& replica_;
   std::function<void()> sync_;
+  std::function<std::uint64_t()> state_digest_;
   LoopCounters counters_;
   std::chrono::steady_clock::time_point next_tick_;
   std::vector<std::uint64_t> down_seen_;
   Bytes encoded_;
   shm::StatusUpdate last_status_;
   std::chrono::steady_clock::time_point last_beat_;
+  std::chrono::steady_clock::time_point last_active_;  // last protocol work (not heartbeats)
+#ifdef VSR_TEST_BUGS
+  std::chrono::steady_clock::time_point last_sync_;
+#endif
 };
 
 // Client ids in the core are the transport's (slot, generation).

@@ -100,16 +100,31 @@ struct Files {
 };
 // In sync mode batch the superblock reaches its file only at sync(), after the
 // log (mmap_region.h says why).
-MmapRegion::Writes superblock_writes(SyncMode mode) {
-  return mode == SyncMode::batch ? MmapRegion::Writes::at_sync : MmapRegion::Writes::immediate;
+MmapRegion::Writes superblock_writes(SyncMode mode, bool write_behind) {
+  return mode == SyncMode::batch || write_behind ? MmapRegion::Writes::at_sync
+                                                 : MmapRegion::Writes::immediate;
+}
+
+MmapRegion::Writes log_writes(bool write_behind) {
+  return write_behind ? MmapRegion::Writes::at_sync : MmapRegion::Writes::immediate;
+}
+
+bool write_behind(const StorageOptions& options) {
+#ifdef VSR_TEST_BUGS
+  return options.write_behind;
+#else
+  (void)options;
+  return false;
+#endif
 }
 
 Files create_files(const std::filesystem::path& dir, const journal::Geometry& geometry,
-                   SyncMode mode) {
+                   SyncMode mode, bool behind = false) {
   Files files;
-  files.log = MmapRegion::create(dir / kLogFile, journal::log_region_size(geometry), mode);
+  files.log = MmapRegion::create(dir / kLogFile, journal::log_region_size(geometry), mode,
+                                 log_writes(behind));
   files.superblock = MmapRegion::create(dir / kSuperblockFile, journal::kSuperblockRegionSize, mode,
-                                        superblock_writes(mode));
+                                        superblock_writes(mode, behind));
   return files;
 }
 
@@ -136,7 +151,7 @@ void format_new_cluster(const std::filesystem::path& data_dir, const journal::Id
   }
   remove_state(dir);  // leftovers of a format that died halfway
   // Synced whatever the service's mode will be: a new cluster starts from this.
-  Files files = create_files(dir, geometry, SyncMode::batch);
+  Files files = create_files(dir, geometry, SyncMode::batch, false);
   FileSnapshotStore snapshots(dir);
   journal::Journal journal(*files.superblock, *files.log, snapshots, identity, geometry);
   journal.format(/*trustworthy=*/true);
@@ -177,7 +192,8 @@ void ReplicaStorage::open_existing(std::uint64_t recovery_nonce) {
   const journal::Identity& identity = options_.identity;
   const journal::Geometry& geometry = options_.geometry;
   superblock_ = MmapRegion::open(dir_ / kSuperblockFile, journal::kSuperblockRegionSize,
-                                 options_.sync_mode, superblock_writes(options_.sync_mode));
+                                 options_.sync_mode,
+                                 superblock_writes(options_.sync_mode, write_behind(options_)));
   // Whose data this is decides before anything else (the log's size included):
   // another cluster's or replica's files are refused and never touched.
   const journal::SuperblockRead read = journal::read_superblock(*superblock_, identity);
@@ -209,7 +225,8 @@ void ReplicaStorage::open_existing(std::uint64_t recovery_nonce) {
                     " Restore the log, or move the directory away to have the replica "
                     "recover its state from its peers.");
   }
-  log_ = MmapRegion::open(dir_ / kLogFile, journal::log_region_size(geometry), options_.sync_mode);
+  log_ = MmapRegion::open(dir_ / kLogFile, journal::log_region_size(geometry), options_.sync_mode,
+                         log_writes(write_behind(options_)));
   snapshots_ = std::make_unique<FileSnapshotStore>(dir_);
   journal_ =
       std::make_unique<journal::Journal>(*superblock_, *log_, *snapshots_, identity, geometry);
@@ -238,7 +255,7 @@ void ReplicaStorage::open_existing(std::uint64_t recovery_nonce) {
 void ReplicaStorage::recreate(std::uint64_t recovery_nonce) {
   close_files();
   remove_state(dir_);
-  Files files = create_files(dir_, options_.geometry, options_.sync_mode);
+  Files files = create_files(dir_, options_.geometry, options_.sync_mode, write_behind(options_));
   superblock_ = std::move(files.superblock);
   log_ = std::move(files.log);
   snapshots_ = std::make_unique<FileSnapshotStore>(dir_);

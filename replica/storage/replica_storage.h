@@ -44,6 +44,12 @@ struct StorageOptions {
   journal::Identity identity;
   journal::Geometry geometry;
   SyncMode sync_mode = SyncMode::batch;
+#ifdef VSR_TEST_BUGS
+  // Test builds only: journal writes stay in process memory until sync(), so a
+  // replica that sends before it syncs (the bug switch skip-sync-before-send) loses
+  // what it acknowledged when it is killed. Never reachable in a release build.
+  bool write_behind = false;
+#endif
 };
 
 // Creates <data> (if missing) and <data>/replica-<i> with a journal formatted for a

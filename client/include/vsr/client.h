@@ -113,6 +113,10 @@ struct Options {
   std::chrono::milliseconds busy_pause_max{50};
   // A status board whose heartbeat is older than this is not used to find the primary.
   std::chrono::milliseconds heartbeat_fresh{1000};
+  // While operations are in flight, the status boards are read this often; when they
+  // name a new primary (after a view change), what is in flight is resent to it at once
+  // rather than after attempt_timeout. 0 turns this off; otherwise 1 ms .. attempt_timeout.
+  std::chrono::milliseconds primary_watch{1};
   // Pipeline: operations submitted and not yet sent (waiting for a free session).
   std::size_t queue_max = 65536;
 };
@@ -221,6 +225,11 @@ struct ReplicaInfo {
   std::uint64_t view = 0;
   std::uint64_t op = 0;
   std::uint64_t commit = 0;
+  // Fingerprints of what the replica committed: the checksum of the entry at `commit`
+  // (equal on two replicas at the same commit iff they committed the same history)
+  // and a digest of the key-value state. 0 until published.
+  std::uint64_t commit_checksum = 0;
+  std::uint64_t state_digest = 0;
   std::uint64_t heartbeat = 0;  // number of publications
   // Since the last publication (the replica beats at least every 100 ms while it runs).
   std::optional<std::chrono::nanoseconds> heartbeat_age;
