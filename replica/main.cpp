@@ -132,7 +132,8 @@ int run(const std::string& cluster, std::uint32_t id, const std::filesystem::pat
 #endif
   vsr::process::EventLoop loop(loop_options, *segment, *port, replica,
                                [&storage] { storage->sync(); },
-                               [&store] { return store.digest(); });
+                               [&store] { return store.digest(); },
+                               [&storage] { return storage->superblock_pending(); });
   loop.run(g_stop);
   const auto& c = loop.counters();
   say("stopping: view " + std::to_string(replica.view().value()) + ", op " +

@@ -12,13 +12,15 @@ namespace vsr::process {
 
 EventLoop::EventLoop(const LoopOptions& options, shm::Segment& segment, shm::ReplicaPort& port,
                      Replica& replica, std::function<void()> sync,
-                     std::function<std::uint64_t()> state_digest)
+                     std::function<std::uint64_t()> state_digest,
+                     std::function<bool()> superblock_pending)
     : options_(options),
       segment_(segment),
       port_(port),
       replica_(replica),
       sync_(std::move(sync)),
       state_digest_(std::move(state_digest)),
+      superblock_pending_(std::move(superblock_pending)),
       next_tick_(std::chrono::steady_clock::now() + options.tick),
       down_seen_(segment.replica_count(), 0) {
   // Deaths the supervisor saw before we started are no news.
@@ -65,9 +67,24 @@ void EventLoop::check_hints() {
   }
 }
 
+void EventLoop::send_message(const Envelope& e) {
+  encoded_.clear();
+  encode(e.message, encoded_);
+  const MessageKind message_kind = kind_of(e.message);
+  if (message_kind != MessageKind::commit) last_active_ = std::chrono::steady_clock::now();
+  const auto kind = static_cast<std::uint16_t>(message_kind);
+  const std::uint32_t self = replica_.id();
+  for (std::uint32_t to = 0; to < segment_.replica_count(); ++to) {
+    if (to == self || (e.to && *e.to != to)) continue;
+    port_.send(shm::Endpoint::replica(to), kind, encoded_) ? ++counters_.messages_out
+                                                            : ++counters_.dropped_out;
+  }
+}
+
 void EventLoop::send_output() {
   Output& out = replica_.output();
   if (out.empty()) return;
+  std::size_t sent_early = 0;
 #ifdef VSR_TEST_BUGS
   if (options_.send_before_sync) {
     const auto now = std::chrono::steady_clock::now();
@@ -79,22 +96,29 @@ void EventLoop::send_output() {
 #endif
   // Everything these messages depend on is in the journal; make it durable first.
   if (options_.sync_each_batch) {
+    // Except the primary's Prepares, when only log entries wait for the sync: the
+    // backups then write and sync their copy while the primary syncs its own, and
+    // the two device flushes overlap instead of adding up. Safe because a Prepare
+    // claims nothing durable: the primary's own vote for the entry counts only in a
+    // later turn (at a PrepareOk), so after this turn's sync, as does every reply and
+    // every other message below. The view in the Prepare is durable already (or the
+    // superblock would be pending); a power cut loses at most entries that no quorum
+    // counted the primary for.
+    if (superblock_pending_ && replica_.is_primary() && !superblock_pending_()) {
+      for (const Envelope& e : out.messages) {
+        if (!std::holds_alternative<Prepare>(e.message)) break;  // keep the order
+        send_message(e);
+        ++sent_early;
+      }
+      if (sent_early > 0) {
+        port_.flush();
+        counters_.prepares_before_sync += sent_early;
+      }
+    }
     sync_();
     ++counters_.syncs;
   }
-  const std::uint32_t self = replica_.id();
-  for (const Envelope& e : out.messages) {
-    encoded_.clear();
-    encode(e.message, encoded_);
-    const MessageKind message_kind = kind_of(e.message);
-    if (message_kind != MessageKind::commit) last_active_ = std::chrono::steady_clock::now();
-    const auto kind = static_cast<std::uint16_t>(message_kind);
-    for (std::uint32_t to = 0; to < segment_.replica_count(); ++to) {
-      if (to == self || (e.to && *e.to != to)) continue;
-      port_.send(shm::Endpoint::replica(to), kind, encoded_) ? ++counters_.messages_out
-                                                              : ++counters_.dropped_out;
-    }
-  }
+  for (std::size_t i = sent_early; i < out.messages.size(); ++i) send_message(out.messages[i]);
   for (const ClientReply& r : out.replies) {
     encoded_.clear();
     encode(r.reply, encoded_);

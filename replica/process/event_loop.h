@@ -49,13 +49,15 @@ struct LoopCounters {
   std::uint64_t replies_out = 0;
   std::uint64_t dropped_out = 0;
   std::uint64_t syncs = 0;
+  std::uint64_t prepares_before_sync = 0;  // the primary's Prepares sent while its sync ran
 };
 
 class EventLoop {
  public:
   EventLoop(const LoopOptions& options, shm::Segment& segment, shm::ReplicaPort& port,
             Replica& replica, std::function<void()> sync,
-            std::function<std::uint64_t()> state_digest);
+            std::function<std::uint64_t()> state_digest,
+            std::function<bool()> superblock_pending = {});
 
   // Runs until stop is set (SIGTERM/SIGINT). Returns when it has flushed and synced.
   void run(const std::atomic<bool>& stop);
@@ -67,6 +69,7 @@ class EventLoop {
   void on_frame(shm::Endpoint from, std::uint16_t kind, ByteView body);
   void check_hints();
   void send_output();
+  void send_message(const Envelope& envelope);
   void publish_status(bool force);
 
   LoopOptions options_;
@@ -75,6 +78,7 @@ class EventLoop {
   Replica& replica_;
   std::function<void()> sync_;
   std::function<std::uint64_t()> state_digest_;
+  std::function<bool()> superblock_pending_;
   LoopCounters counters_;
   std::chrono::steady_clock::time_point next_tick_;
   std::vector<std::uint64_t> down_seen_;

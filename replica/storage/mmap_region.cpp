@@ -37,9 +37,10 @@ std::byte* map(int fd, const std::filesystem::path& path, std::size_t size) {
 
 }  // namespace
 
-MmapRegion::MmapRegion(std::filesystem::path path, std::byte* base, std::size_t size, SyncMode mode,
-                       Writes writes)
+MmapRegion::MmapRegion(std::filesystem::path path, int fd, std::byte* base, std::size_t size,
+                       SyncMode mode, Writes writes)
     : path_(std::move(path)),
+      fd_(fd),
       base_(base),
       size_(size),
       mode_(mode),
@@ -56,6 +57,7 @@ MmapRegion::~MmapRegion() {
   // No sync here: a region closes as a process dies, and the page cache keeps
   // every write either way.
   ::munmap(base_, size_);
+  ::close(fd_);
 }
 
 std::unique_ptr<MmapRegion> MmapRegion::create(const std::filesystem::path& path, std::size_t size,
@@ -78,8 +80,10 @@ std::unique_ptr<MmapRegion> MmapRegion::create(const std::filesystem::path& path
     throw;
   }
   sync_directory(path.parent_path());
-  return std::unique_ptr<MmapRegion>(
-      new MmapRegion(path, map(fd.get(), path, size), size, mode, writes));
+  std::unique_ptr<MmapRegion> region(
+      new MmapRegion(path, fd.get(), map(fd.get(), path, size), size, mode, writes));
+  fd.release();  // the region owns it now
+  return region;
 }
 
 std::unique_ptr<MmapRegion> MmapRegion::open(const std::filesystem::path& path, std::size_t size,
@@ -108,14 +112,32 @@ std::unique_ptr<MmapRegion> MmapRegion::open(const std::filesystem::path& path, 
   // reading all of it now, in large requests, instead of a fault at a time. Only
   // advice: a failure changes nothing but speed.
   ::madvise(base, size, MADV_WILLNEED);
-  return std::unique_ptr<MmapRegion>(new MmapRegion(path, base, size, mode, writes));
+  std::unique_ptr<MmapRegion> region(new MmapRegion(path, fd.get(), base, size, mode, writes));
+  fd.release();  // the region owns it now
+  return region;
+}
+
+void MmapRegion::write_file(std::size_t offset, const std::byte* data, std::size_t size) {
+  while (size > 0) {
+    const ssize_t n = ::pwrite(fd_, data, size, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) io_fatal("write to", path_, n < 0 ? errno : EIO);
+    data += n;
+    offset += static_cast<std::size_t>(n);
+    size -= static_cast<std::size_t>(n);
+  }
 }
 
 void MmapRegion::write(std::size_t offset, ByteView data) {
   VSR_ASSERT(offset <= size_ && data.size() <= size_ - offset);
   if (data.empty()) return;
-  std::byte* target = writes_ == Writes::at_sync ? held_.data() : base_;
-  std::memcpy(target + offset, data.data(), data.size());
+  if (writes_ == Writes::at_sync) {
+    std::memcpy(held_.data() + offset, data.data(), data.size());
+  } else if (mode_ == SyncMode::batch) {
+    write_file(offset, data.data(), data.size());
+  } else {
+    std::memcpy(base_ + offset, data.data(), data.size());
+  }
   const std::size_t begin = offset & ~(page_size_ - 1);
   const std::size_t end =
       std::min(size_, (offset + data.size() + page_size_ - 1) & ~(page_size_ - 1));
@@ -130,14 +152,14 @@ void MmapRegion::write(std::size_t offset, ByteView data) {
 
 void MmapRegion::sync() {
   if (dirty_begin_ == dirty_end_) return;
-  if (writes_ == Writes::at_sync) {
-    std::memcpy(base_ + dirty_begin_, held_.data() + dirty_begin_, dirty_end_ - dirty_begin_);
-  }
   if (mode_ == SyncMode::batch) {
-    ++syncs_;
-    if (::msync(base_ + dirty_begin_, dirty_end_ - dirty_begin_, MS_SYNC) != 0) {
-      io_fatal("msync of", path_, errno);
+    if (writes_ == Writes::at_sync) {
+      write_file(dirty_begin_, held_.data() + dirty_begin_, dirty_end_ - dirty_begin_);
     }
+    ++syncs_;
+    if (::fdatasync(fd_) != 0) io_fatal("fdatasync of", path_, errno);
+  } else if (writes_ == Writes::at_sync) {
+    std::memcpy(base_ + dirty_begin_, held_.data() + dirty_begin_, dirty_end_ - dirty_begin_);
   }
   dirty_begin_ = dirty_end_ = 0;
 }

@@ -6,13 +6,15 @@
 // write() is a memcpy into the page cache and survives a SIGKILL of this process
 // the moment it returns.
 //
-// sync() makes the writes since the last sync durable: one msync(MS_SYNC) over the
-// pages written since then. Only the hull of the dirty pages is tracked: the kernel
-// keeps its own dirty tags and writes only the dirty pages inside the range, so one
-// call over the hull (say, a slot page and the ring pages of a batch) writes what
-// changed and costs one device flush, where one call per range would cost one each.
-// In sync mode `none`, sync() does nothing (that mode promises only survival of the
-// process, which the page cache already gives). A failed sync is fatal.
+// In sync mode `batch`, write() is a pwrite() into the same page cache (the mapping
+// sees it at once) and sync() is one fdatasync() of the file: the file's only dirty
+// pages are ours, so that writes what changed and costs one device flush. Writing
+// through the mapping instead costs a page fault per page per sync cycle (writeback
+// write-protects the pages again): measured here, a 4 KiB mmap write + msync took
+// 561 us at the median against 278-322 us for pwrite + fdatasync (storage-bench).
+// In sync mode `none`, write() is a memcpy into the mapping and sync() does nothing
+// (that mode promises only survival of the process, which the page cache already
+// gives). A failed write or sync is fatal.
 //
 // Writes::at_sync (the superblock in sync mode batch) keeps writes in process
 // memory until sync(), which copies them into the mapping and msyncs them. A page
@@ -69,10 +71,13 @@ class MmapRegion final : public journal::Region {
   std::size_t syncs() const { return syncs_; }
 
  private:
-  MmapRegion(std::filesystem::path path, std::byte* base, std::size_t size, SyncMode mode,
+  MmapRegion(std::filesystem::path path, int fd, std::byte* base, std::size_t size, SyncMode mode,
              Writes writes);
+  // pwrite() of all of `data` at `offset` (sync mode batch), fatal on failure.
+  void write_file(std::size_t offset, const std::byte* data, std::size_t size);
 
   std::filesystem::path path_;
+  int fd_;  // kept open: sync mode batch writes and syncs through it
   std::byte* base_;
   std::size_t size_;
   SyncMode mode_;
@@ -81,7 +86,7 @@ class MmapRegion final : public journal::Region {
   std::size_t page_size_;
   std::size_t dirty_begin_ = 0;
   std::size_t dirty_end_ = 0;
-  std::size_t syncs_ = 0;  // msync calls made
+  std::size_t syncs_ = 0;  // device syncs made (fdatasync)
 };
 
 }  // namespace vsr::storage

@@ -88,6 +88,12 @@ class ReplicaStorage {
   // superblock). The driver calls it once per batch, before it sends anything the
   // batch produced. Sync mode none: does nothing. A failed sync aborts.
   void sync() { journal_->sync(); }
+  // True if the superblock (view, last_normal_view, commit, checkpoint) changed since
+  // the last sync: only log entries wait for the next sync otherwise.
+  bool superblock_pending() const {
+    const auto [begin, end] = superblock_->dirty_range();
+    return begin != end;
+  }
 
   SyncMode sync_mode() const { return options_.sync_mode; }
   const std::filesystem::path& dir() const { return dir_; }
