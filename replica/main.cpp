@@ -141,6 +141,14 @@ int run(const std::string& cluster, std::uint32_t id, const std::filesystem::pat
       "; messages in " + std::to_string(c.messages_in) + ", requests " +
       std::to_string(c.requests_in) + ", dropped out " + std::to_string(c.dropped_out) +
       ", undecodable " + std::to_string(c.undecodable));
+  // How it waited: what a slow cluster's log should show first.
+  const auto& t = port->counters();
+  say("waiting: turns " + std::to_string(c.turns) + ", waits " + std::to_string(t.waits) +
+      " (work at once " + std::to_string(t.wakes_immediate) + ", in the yield window " +
+      std::to_string(t.wakes_in_window) + ", rung awake " + std::to_string(t.wakes_rung) +
+      ", timed out " + std::to_string(t.wakes_timeout) + "); doorbells rung for sleepers " +
+      std::to_string(t.wakes_sent) + "; syncs " + std::to_string(c.syncs) +
+      " (prepares sent before the sync " + std::to_string(c.prepares_before_sync) + ")");
   return 0;
 }
 

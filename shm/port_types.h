@@ -13,8 +13,12 @@ struct PortOptions {
   // After the last work (a message received or frames pushed), wait() polls its rings
   // with sched_yield for this long before it sleeps on the doorbell: a hop then costs
   // ~1 us instead of a ~20 us futex wake, and yielding keeps the other processes
-  // running when they outnumber the cores. Zero: always sleep.
-  std::chrono::microseconds spin_window{150};
+  // running when they outnumber the cores. Zero: always sleep. 1 ms covers a
+  // replicated round trip under load (32 sessions: ~130 us; sync batch: ~500 us): with
+  // 150 us, a client under 32-session load slept and was rung awake ~4,000 times a
+  // second, and throughput was ~19% lower (README "Performance"). Idle costs nothing
+  // more: a window follows only work, and replicas skip it after heartbeats.
+  std::chrono::microseconds spin_window{1000};
   // Within the window, each sched_yield is followed by one poll plus this many more
   // (with a CPU pause between them). Extra polls catch a message that lands just after
   // a yield (~0.8 us here) but keep the core from a process that waits for it; with

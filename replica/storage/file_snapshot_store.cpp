@@ -76,12 +76,12 @@ void FileSnapshotStore::write(OpNumber op, ByteView blob) {
   }
   // The data must be on disk before the name points at it, or a power loss could
   // leave a complete-looking name over missing blocks.
-  if (::fsync(fd.get()) != 0) io_fatal("fsync of checkpoint file", tmp, errno);
+  if (durable_ && ::fsync(fd.get()) != 0) io_fatal("fsync of checkpoint file", tmp, errno);
   fd.reset();
   if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
     io_fatal("cannot rename checkpoint file to", final_path, errno);
   }
-  sync_directory(dir_);
+  if (durable_) sync_directory(dir_);
 }
 
 std::optional<Bytes> FileSnapshotStore::read(OpNumber op) const {

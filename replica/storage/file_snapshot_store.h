@@ -25,7 +25,12 @@ class FileSnapshotStore final : public journal::SnapshotStore {
  public:
   // `dir` must exist. Touches nothing (so a refused open leaves the directory as
   // it was); call remove_temporaries() once the storage is known to be ours.
-  explicit FileSnapshotStore(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  // `durable` false (sync mode none, which promises survival of killed processes, not
+  // of the host): no fsync of the file or the directory. The page cache alone keeps a
+  // renamed file whole for every process, so the write-then-rename still makes it
+  // all-or-nothing; the fsyncs only cost the event loop a disk flush per checkpoint.
+  explicit FileSnapshotStore(std::filesystem::path dir, bool durable = true)
+      : dir_(std::move(dir)), durable_(durable) {}
 
   // Removes the `.tmp` files of writes that a crash interrupted. Throws Error.
   void remove_temporaries();
@@ -44,6 +49,7 @@ class FileSnapshotStore final : public journal::SnapshotStore {
 
  private:
   std::filesystem::path dir_;
+  bool durable_ = true;
 };
 
 }  // namespace vsr::storage

@@ -227,7 +227,7 @@ void ReplicaStorage::open_existing(std::uint64_t recovery_nonce) {
   }
   log_ = MmapRegion::open(dir_ / kLogFile, journal::log_region_size(geometry), options_.sync_mode,
                          log_writes(write_behind(options_)));
-  snapshots_ = std::make_unique<FileSnapshotStore>(dir_);
+  snapshots_ = std::make_unique<FileSnapshotStore>(dir_, options_.sync_mode == SyncMode::batch);
   journal_ =
       std::make_unique<journal::Journal>(*superblock_, *log_, *snapshots_, identity, geometry);
   journal::Journal::OpenResult opened = journal_->open();
@@ -258,7 +258,7 @@ void ReplicaStorage::recreate(std::uint64_t recovery_nonce) {
   Files files = create_files(dir_, options_.geometry, options_.sync_mode, write_behind(options_));
   superblock_ = std::move(files.superblock);
   log_ = std::move(files.log);
-  snapshots_ = std::make_unique<FileSnapshotStore>(dir_);
+  snapshots_ = std::make_unique<FileSnapshotStore>(dir_, options_.sync_mode == SyncMode::batch);
   journal_ = std::make_unique<journal::Journal>(*superblock_, *log_, *snapshots_, options_.identity,
                                                 options_.geometry);
   journal_->format(/*trustworthy=*/false);
