@@ -11,7 +11,6 @@
 //   client        until the writer next completes a put successfully.
 // Then it restarts the killed replica, waits until every replica is normal in one view
 // and caught up, lets the load settle, and goes again. Prints p50/p99/max of each.
-#include <sched.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -22,6 +21,9 @@
 #include <thread>
 #include <vector>
 
+#include "replica/core/types.h"
+#include "replica/process/event_loop.h"
+#include "shm/shm.h"
 #include "supervisor/control.h"
 #include "vsr/client.h"
 
@@ -155,6 +157,7 @@ int run(const Args& args) {
                  args.cluster.c_str());
     return 2;
   }
+  vsr::shm::Segment segment = vsr::shm::Segment::attach(args.cluster);
   Writer writer(args);
   writer.start();
   for (int i = 0; i < 500 && !writer.connected(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -185,17 +188,25 @@ int run(const Args& args) {
     }
     std::int64_t t_view = 0, t_commit = 0, t_client = 0;
     const std::int64_t limit = t0 + std::int64_t{args.round_timeout_ms} * 1'000'000;
+    // The boards straight from the segment, attached once: a poll costs well under a
+    // microsecond, where read_cluster_status() maps the segment each time (~1 ms).
     while (now_ns() < limit && (t_view == 0 || t_commit == 0 || t_client == 0)) {
-      const ClusterStatus s = vsr::client::read_cluster_status(args.cluster);
       const std::int64_t t = now_ns();
-      for (const auto& r : s.replicas) {
-        if (r.id == old->id || r.role != "primary" || r.status != "normal" || r.view <= old->view) continue;
+      for (std::uint32_t id = 0; id < segment.replica_count(); ++id) {
+        const vsr::shm::ReplicaStatus b = segment.status(id).read();
+        if (id == old->id || !b.consistent || b.view <= old->view ||
+            b.role != static_cast<std::uint32_t>(vsr::process::Role::primary) ||
+            b.status != static_cast<std::uint32_t>(vsr::Status::normal)) {
+          continue;
+        }
         if (t_view == 0) t_view = t;
-        if (t_commit == 0 && r.commit > commit_at_kill) t_commit = t;
+        if (t_commit == 0 && b.commit > commit_at_kill) t_commit = t;
       }
       const std::int64_t ok_at = writer.last_ok_ns();
       if (t_client == 0 && ok_at > t_killed) t_client = ok_at;
-      ::sched_yield();
+      // Sleep, not yield: a spinning observer takes CPU the replicas need (2 cores,
+      // and the killed process is being torn down on one of them).
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
     if (t_view == 0 || t_commit == 0 || t_client == 0) {
       ++failed_rounds;

@@ -498,6 +498,10 @@ void Supervisor::handle_request(ControlServer::Request& request) {
     if (r->pid == 0) return ControlServer::answer(request, false, who + " is not running\n");
     if (*signal == SIGKILL || *signal == SIGTERM) r->wanted = false;  // not restarted on-crash
     ::kill(r->pid, *signal);
+    // SIGKILL cannot be caught: tell the replicas now rather than at SIGCHLD, which
+    // comes only once the kernel has torn the process down (its mappings: several ms
+    // at times). Only a hint; the death is recorded when it is reaped.
+    if (*signal == SIGKILL && segment_) segment_->signal_replica_down(r->id);
     if (*signal == SIGSTOP) r->state = ReplicaProcess::State::paused;
     if (*signal == SIGCONT) r->state = ReplicaProcess::State::up;
     log("sent SIG" + signal_name + " to " + who);
