@@ -26,6 +26,9 @@ TEST(OptionsCheck, EachBound) {
   EXPECT_NE(with([](Options& o) { o.attempt_timeout = 0ms; }), "");
   EXPECT_NE(with([](Options& o) { o.attempt_timeout = o.timeout + 1ms; }), "");
   EXPECT_EQ(with([](Options& o) { o.attempt_timeout = o.timeout; }), "");
+  EXPECT_EQ(with([](Options& o) { o.primary_watch = 0ms; }), "");
+  EXPECT_NE(with([](Options& o) { o.primary_watch = o.attempt_timeout + 1ms; }), "");
+  EXPECT_EQ(with([](Options& o) { o.primary_watch = o.attempt_timeout; }), "");
   EXPECT_NE(with([](Options& o) { o.busy_pause = 0ms; }), "");
   EXPECT_NE(with([](Options& o) { o.busy_pause = o.busy_pause_max + 1ms; }), "");
   EXPECT_NE(with([](Options& o) { o.busy_pause_max = 10001ms; }), "");

@@ -262,6 +262,44 @@ TEST(Pipeline, SteadyLoadFindsAClusterStartedAgain) {
   }
 }
 
+// The primary dies with requests in flight: when the boards name a new primary, what
+// was in flight goes there at once, not after attempt_timeout. With the watch off, the
+// same run waits out the attempt (the teeth of this test).
+std::chrono::nanoseconds failover_latency(std::chrono::milliseconds watch) {
+  FakeCluster cluster("watch-primary");
+  cluster.publish_board(0, process::Role::primary, vsr::Status::normal, 0);
+  Options o = fast(cluster);
+  o.attempt_timeout = 1000ms;
+  o.primary_watch = watch;
+  Pipeline p(o, 4);
+  EXPECT_EQ(p.connect().status, Status::ok);
+  // Replica 0 goes silent; replica 1 leads view 1.
+  cluster.set_policy([](std::uint32_t replica, const Request&, const std::vector<Received>&) {
+    return replica == 1 ? Decision{} : Decision{Verdict::drop, 0};
+  });
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(p.submit(Op::put("k" + std::to_string(i), "v")));
+  std::vector<Completion> done;
+  p.poll(done, 30ms);  // sent to replica 0, unanswered
+  EXPECT_TRUE(done.empty());
+  cluster.publish_board(1, process::Role::primary, vsr::Status::normal, 1);
+  const auto more = drain(p);
+  done.insert(done.end(), more.begin(), more.end());
+  EXPECT_EQ(done.size(), 4u);
+  std::chrono::nanoseconds slowest{0};
+  for (const Completion& c : done) {
+    EXPECT_EQ(c.result.status, Status::ok);
+    EXPECT_EQ(c.sends, 2u) << "once to the old primary, once to the new";
+    slowest = std::max(slowest, c.latency);
+  }
+  EXPECT_EQ(cluster.executions(), 4u);
+  return slowest;
+}
+
+TEST(Pipeline, InFlightOperationsFollowANewPrimaryOnTheBoards) {
+  EXPECT_LT(failover_latency(1ms), 500ms);
+  EXPECT_GE(failover_latency(0ms), 1000ms) << "without the watch, only the attempt timeout moves it";
+}
+
 TEST(Pipeline, ConnectRegistersLazilyToo) {
   FakeCluster cluster("lazy");
   Pipeline p(fast(cluster), 4);
