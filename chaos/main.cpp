@@ -91,6 +91,8 @@ void sweep_dead_runs() {
 struct Observation {
   std::optional<std::uint32_t> primary;
   std::set<std::uint32_t> recovering;
+  std::set<std::uint32_t> normal;                     // alive and normal
+  std::map<std::uint32_t, std::uint64_t> board_pids;  // the pid on each board
   std::uint64_t max_commit = 0;
   std::uint64_t max_view = 0;
   bool converged = false;
@@ -109,6 +111,8 @@ Observation observe(const std::string& cluster, std::uint32_t replicas) {
   for (const client::ReplicaInfo& r : status.replicas) {
     const bool live = r.process_alive && r.pid != 0;
     if (live && r.status == "recovering") o.recovering.insert(r.id);
+    if (live && r.status == "normal") o.normal.insert(r.id);
+    o.board_pids[r.id] = r.pid;
     if (live && r.role == "primary" && r.status == "normal") o.primary = r.id;
     if (live) {
       o.max_commit = std::max(o.max_commit, r.commit);
@@ -254,7 +258,7 @@ int run(Options o) {
       last_progress = now;
     }
     longest_stall = std::max(longest_stall, std::chrono::nanoseconds(now - last_progress));
-    nemesis.set_recovering(ob.recovering);
+    nemesis.observe(ob.recovering, ob.normal, ob.board_pids);
     if (nemesis.faulty() > f) {
       if (!overloaded) overloaded_since = now;
       overloaded = true;

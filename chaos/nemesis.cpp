@@ -77,6 +77,20 @@ std::vector<std::string> Nemesis::restart_crashed() {
   return crashes;
 }
 
+void Nemesis::observe(const std::set<std::uint32_t>& recovering,
+                      const std::set<std::uint32_t>& normal,
+                      const std::map<std::uint32_t, std::uint64_t>& board_pids) {
+  board_pids_ = board_pids;
+  for (auto it = wiped_.begin(); it != wiped_.end();) {
+    const auto pid = board_pids.find(it->first);
+    const bool recovered =
+        normal.contains(it->first) && pid != board_pids.end() && pid->second != it->second;
+    it = recovered ? wiped_.erase(it) : std::next(it);
+  }
+  recovering_ = recovering;
+  for (const auto& [r, pid] : wiped_) recovering_.insert(r);
+}
+
 std::uint32_t Nemesis::faulty() const {
   std::set<std::uint32_t> faulty(cut_off_);
   for (const auto& [r, t] : down_) faulty.insert(r);
@@ -151,8 +165,11 @@ void Nemesis::inject(std::chrono::steady_clock::time_point now, std::optional<st
         if (!command({"pause", std::to_string(r)})) return;
         paused_[r] = now + fault_length();
       } else {
+        const auto pid = board_pids_.find(r);
+        const std::uint64_t old_pid = pid == board_pids_.end() ? 0 : pid->second;
         if (!command({"restart", std::to_string(r), "--wipe"})) return;
         recovering_.insert(r);
+        wiped_[r] = old_pid;
       }
       ++counts_.injected[fault];
       return;

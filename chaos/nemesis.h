@@ -37,8 +37,13 @@ class Nemesis {
   std::vector<std::string> restart_crashed();
   // Replicas faulty now (down, paused, recovering from a wipe, or cut off).
   std::uint32_t faulty() const;
-  // Notes which replicas are recovering from a wipe (read from the status boards).
-  void set_recovering(const std::set<std::uint32_t>& recovering) { recovering_ = recovering; }
+  // What the status boards show: replicas recovering, replicas alive and normal, and
+  // each replica's board pid. A wiped replica counts as recovering until its board
+  // shows a new process that is normal: right after the wipe its board may still show
+  // the killed process's last state (normal), and trusting that once let a second
+  // wipe follow while the first was still recovering (two of three without state).
+  void observe(const std::set<std::uint32_t>& recovering, const std::set<std::uint32_t>& normal,
+               const std::map<std::uint32_t, std::uint64_t>& board_pids);
   const FaultCounts& counts() const { return counts_; }
 
  private:
@@ -57,6 +62,8 @@ class Nemesis {
   std::set<std::uint32_t> cut_off_;  // the minority side of the current partition
   std::optional<std::chrono::steady_clock::time_point> heal_at_;
   std::set<std::uint32_t> recovering_;
+  std::map<std::uint32_t, std::uint64_t> wiped_;  // wiped, not yet normal: board pid at the wipe
+  std::map<std::uint32_t, std::uint64_t> board_pids_;  // as last observed
   FaultCounts counts_;
 };
 

@@ -529,7 +529,7 @@ bool Simulation::converged() {
 
 void Simulation::check_linearizable() {
   check::Options check_options;
-  check_options.timeout = std::chrono::seconds(30);
+  check_options.timeout = options_.check_timeout;
   const check::CheckResult result = check::check(history_, check_options);
   if (result.verdict == check::Verdict::linearizable) return;
   std::ostringstream out;

@@ -12,6 +12,7 @@
 //    replicas converge within kLivenessTicks.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <ostream>
@@ -31,6 +32,11 @@ struct Options {
   bool trace = false;          // print every fault and view change
   bool trace_messages = false; // also print every message a replica receives
   std::string history_path;    // write the client history here (native format)
+  // The linearizability check's time limit. A search that runs out is a violation
+  // ("unknown"): the simulator never passes a history it could not decide. Rare
+  // histories with many indeterminate writes to one key need minutes (seed 503542:
+  // 93 operations, 13 indeterminate, 67 s on a loaded machine, linearizable).
+  std::chrono::seconds check_timeout{300};
 };
 
 struct FaultCounts {

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   bool trace_messages = false;
   std::string bug;
   std::string history;
+  std::uint32_t check_timeout_s = 300;
   app.add_option("--seeds", seeds, "how many seeds to run")->check(CLI::Range(1ULL, 100'000'000ULL));
   app.add_option("--first", first, "the first seed");
   app.add_option("--seed", one_seed, "run just this seed (a replay)");
@@ -40,6 +41,11 @@ int main(int argc, char** argv) {
   app.add_flag("--trace", trace, "print the faults and recoveries of a run (with --seed)");
   app.add_flag("--trace-messages", trace_messages, "also print every message replicas receive");
   app.add_option("--history", history, "write the run's client history to this file (with --seed)");
+  app.add_option("--check-timeout", check_timeout_s,
+                 "seconds the linearizability check of one seed may take; running out is a "
+                 "violation (unknown)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 86400u));
   if (vsr::sim::bugs_available()) {
     app.add_option("--bug", bug,
                    "test build only: put back a review bug (ack-conflicting-entry, "
@@ -55,7 +61,8 @@ int main(int argc, char** argv) {
   };
 
   if (one_seed) {
-    vsr::sim::Options options{*one_seed, replicas, bug, trace, trace_messages, history};
+    vsr::sim::Options options{*one_seed, replicas, bug, trace, trace_messages, history,
+                              std::chrono::seconds(check_timeout_s)};
     const vsr::sim::Result result = vsr::sim::run(options);
     std::cout << result << "\n";
     return result.ok() ? 0 : 1;
@@ -71,7 +78,8 @@ int main(int argc, char** argv) {
       for (;;) {
         const std::uint64_t seed = next.fetch_add(1);
         if (seed >= first + seeds) return;
-        vsr::sim::Options options{seed, replicas, bug, false, false, ""};
+        vsr::sim::Options options{seed, replicas, bug, false, false, "",
+                                  std::chrono::seconds(check_timeout_s)};
         const vsr::sim::Result result = vsr::sim::run(options);
         if (!result.ok()) {
           violations.fetch_add(1);
