@@ -88,14 +88,20 @@ void Nemesis::observe(const std::set<std::uint32_t>& recovering,
     it = recovered ? wiped_.erase(it) : std::next(it);
   }
   recovering_ = recovering;
-  for (const auto& [r, pid] : wiped_) recovering_.insert(r);
+}
+
+std::set<std::uint32_t> Nemesis::recovering() const {
+  std::set<std::uint32_t> all = recovering_;
+  for (const auto& [r, pid] : wiped_) all.insert(r);
+  return all;
 }
 
 std::uint32_t Nemesis::faulty() const {
   std::set<std::uint32_t> faulty(cut_off_);
   for (const auto& [r, t] : down_) faulty.insert(r);
   for (const auto& [r, t] : paused_) faulty.insert(r);
-  faulty.insert(recovering_.begin(), recovering_.end());
+  const std::set<std::uint32_t> recovering = this->recovering();
+  faulty.insert(recovering.begin(), recovering.end());
   return static_cast<std::uint32_t>(faulty.size());
 }
 
@@ -146,7 +152,8 @@ void Nemesis::inject(std::chrono::steady_clock::time_point now, std::optional<st
     return static_cast<std::uint32_t>(random_() % n);
   };
   const auto healthy = [&](std::uint32_t r) {
-    return !down_.contains(r) && !paused_.contains(r) && !cut_off_.contains(r) && !recovering_.contains(r);
+    return !down_.contains(r) && !paused_.contains(r) && !cut_off_.contains(r) &&
+           !recovering().contains(r);
   };
   const std::uint32_t f = (n - 1) / 2;
   switch (fault) {
@@ -156,7 +163,7 @@ void Nemesis::inject(std::chrono::steady_clock::time_point now, std::optional<st
       const std::uint32_t r = pick();
       if (!healthy(r) || faulty() + 1 > max_down_) return;
       // Losing state beyond f loses data: wipes never exceed f, whatever max_down says.
-      if (fault == Fault::wipe && recovering_.size() + 1 > f) return;
+      if (fault == Fault::wipe && recovering().size() + 1 > f) return;
       if (fault == Fault::kill) {
         if (!command({"kill", std::to_string(r)})) return;
         down_[r] = now + fault_length();
@@ -168,7 +175,6 @@ void Nemesis::inject(std::chrono::steady_clock::time_point now, std::optional<st
         const auto pid = board_pids_.find(r);
         const std::uint64_t old_pid = pid == board_pids_.end() ? 0 : pid->second;
         if (!command({"restart", std::to_string(r), "--wipe"})) return;
-        recovering_.insert(r);
         wiped_[r] = old_pid;
       }
       ++counts_.injected[fault];
@@ -188,7 +194,8 @@ void Nemesis::inject(std::chrono::steady_clock::time_point now, std::optional<st
       std::set<std::uint32_t> would = minority;
       for (const auto& [r, t] : down_) would.insert(r);
       for (const auto& [r, t] : paused_) would.insert(r);
-      would.insert(recovering_.begin(), recovering_.end());
+      const std::set<std::uint32_t> recovering = this->recovering();
+      would.insert(recovering.begin(), recovering.end());
       if (would.size() > max_down_) return;
       std::string a, b;
       for (std::uint32_t i = 0; i < n; ++i) {

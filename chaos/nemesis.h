@@ -61,7 +61,10 @@ class Nemesis {
   std::map<std::uint32_t, std::chrono::steady_clock::time_point> paused_;  // resume at
   std::set<std::uint32_t> cut_off_;  // the minority side of the current partition
   std::optional<std::chrono::steady_clock::time_point> heal_at_;
-  std::set<std::uint32_t> recovering_;
+  // Recovering from a wipe: what the boards say, and every wipe not yet seen normal.
+  std::set<std::uint32_t> recovering() const;
+
+  std::set<std::uint32_t> recovering_;  // as the boards last said
   std::map<std::uint32_t, std::uint64_t> wiped_;  // wiped, not yet normal: board pid at the wipe
   std::map<std::uint32_t, std::uint64_t> board_pids_;  // as last observed
   FaultCounts counts_;

@@ -24,24 +24,8 @@ using client::Op;
 using client::OpKind;
 using client::Status;
 
-const char* name(OpKind kind) {
-  switch (kind) {
-    case OpKind::get:
-      return "get";
-    case OpKind::put:
-      return "put";
-    case OpKind::del:
-      return "del";
-    case OpKind::cas:
-      return "cas";
-    case OpKind::append:
-      return "append";
-  }
-  return "?";
-}
-
 std::string invoke_line(const Op& op) {
-  std::string line = std::string("invoke ") + name(op.kind) + " " + quote(op.key);
+  std::string line = std::string("invoke ") + to_string(op.kind) + " " + quote(op.key);
   switch (op.kind) {
     case OpKind::put:
     case OpKind::append:
@@ -112,7 +96,7 @@ WorkloadCounts run_workload(const WorkloadOptions& o) {
         r.status != Status::too_large) {
       history.event(process, invoke_line(op), invoked);
     }
-    const std::string what = std::string(name(op.kind)) + " " + quote(op.key);
+    const std::string what = std::string(to_string(op.kind)) + " " + quote(op.key);
     switch (r.status) {
       case Status::ok:
         ++counts.ok;

@@ -42,17 +42,20 @@ std::optional<int> parse_signal(const std::string& name) {
   return std::nullopt;
 }
 
+// In a forked child: becomes `args[0]` with `args`, or exits 127 saying why.
+[[noreturn]] void exec_or_exit(std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::execv(argv[0], argv.data());
+  std::fprintf(stderr, "vsr-supervisor: cannot run %s: %s\n", argv[0], std::strerror(errno));
+  ::_exit(127);
+}
+
 // Runs a program to completion (output to ours) and returns its wait status.
 int run_and_wait(std::vector<std::string> args) {
   const pid_t pid = ::fork();
-  if (pid == 0) {
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    std::fprintf(stderr, "vsr-supervisor: cannot run %s: %s\n", argv[0], std::strerror(errno));
-    ::_exit(127);
-  }
+  if (pid == 0) exec_or_exit(args);
   int status = 0;
   while (pid > 0 && ::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -236,12 +239,7 @@ void Supervisor::spawn(ReplicaProcess& replica) {
       ::dup2(log_fd, 1);
       ::dup2(log_fd, 2);
     }
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    std::fprintf(stderr, "vsr-supervisor: cannot run %s: %s\n", argv[0], std::strerror(errno));
-    ::_exit(127);
+    exec_or_exit(args);
   }
   if (log_fd >= 0) ::close(log_fd);
   replica.pid = pid;

@@ -1,5 +1,6 @@
 // The public API (vsr/client.h): thin forwarding to the engine, which does the work.
 #include "client/src/engine.h"
+#include "client/src/operation.h"
 #include "vsr/client.h"
 
 namespace vsr::client {
@@ -24,6 +25,11 @@ const char* to_string(Status status) {
       return "unavailable";
   }
   return "unknown status";
+}
+
+const char* to_string(OpKind kind) {
+  // The store's names (a view of a string literal, so null-terminated).
+  return kv::to_string(detail::to_kv(kind)).data();
 }
 
 // ---- Client: one session, one operation at a time ----

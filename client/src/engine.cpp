@@ -279,10 +279,7 @@ void Engine::on_operation_reply(std::size_t index, std::uint32_t from, const Rep
       }
       return finish(index, std::move(action.result));
     case ReplyAction::Kind::resend:
-      ++counters_.redirects;
-      s.target = action.target;
-      guess_ = action.target;
-      return send(s, now);
+      return redirect(s, action.target, now);
     case ReplyAction::Kind::pause:
       return pause(s, action.target, now);
     case ReplyAction::Kind::registered:
@@ -309,10 +306,7 @@ void Engine::on_registration_reply(std::size_t index, std::uint32_t from, const 
       if (s.job) return start_request(index, now);
       return release(index);
     case ReplyAction::Kind::resend:
-      ++counters_.redirects;
-      s.target = action.target;
-      guess_ = action.target;
-      return send(s, now);
+      return redirect(s, action.target, now);
     case ReplyAction::Kind::pause:
       return pause(s, action.target, now);
     case ReplyAction::Kind::complete:
@@ -487,6 +481,13 @@ void Engine::send(Session& s, Clock::time_point now) {
   }
   s.pausing = false;
   s.next_send = now + options_.attempt_timeout;
+}
+
+void Engine::redirect(Session& s, std::uint32_t target, Clock::time_point now) {
+  ++counters_.redirects;
+  s.target = target;
+  guess_ = target;
+  send(s, now);
 }
 
 void Engine::pause(Session& s, std::uint32_t target, Clock::time_point now) {

@@ -115,6 +115,8 @@ class Engine {
   void start_registration(std::size_t index, Clock::time_point now);
   void start_request(std::size_t index, Clock::time_point now);
   void send(Session& session, Clock::time_point now);
+  // not_primary naming another replica: resend there at once (it is the new guess).
+  void redirect(Session& session, std::uint32_t target, Clock::time_point now);
   void pause(Session& session, std::uint32_t target, Clock::time_point now);
   void finish(std::size_t index, Result result);
   void complete(Job job, Result result);

@@ -27,12 +27,12 @@ EventLoop::EventLoop(const LoopOptions& options, shm::Segment& segment, shm::Rep
   for (std::uint32_t r = 0; r < segment_.replica_count(); ++r) {
     down_seen_[r] = segment_.replica_down_count(r);
   }
-  publish_status(true);
+  publish_status(true, std::chrono::steady_clock::now());
 }
 
 void EventLoop::on_frame(shm::Endpoint from, std::uint16_t kind, ByteView body) {
   const auto message_kind = static_cast<MessageKind>(kind);
-  if (message_kind != MessageKind::commit) last_active_ = std::chrono::steady_clock::now();
+  if (message_kind != MessageKind::commit) protocol_work_ = true;
   if (from.is_client()) {
     auto request = message_kind == MessageKind::request ? decode_request(body) : std::nullopt;
     if (!request) {
@@ -71,7 +71,7 @@ void EventLoop::send_message(const Envelope& e) {
   encoded_.clear();
   encode(e.message, encoded_);
   const MessageKind message_kind = kind_of(e.message);
-  if (message_kind != MessageKind::commit) last_active_ = std::chrono::steady_clock::now();
+  if (message_kind != MessageKind::commit) protocol_work_ = true;
   const auto kind = static_cast<std::uint16_t>(message_kind);
   const std::uint32_t self = replica_.id();
   for (std::uint32_t to = 0; to < segment_.replica_count(); ++to) {
@@ -129,7 +129,7 @@ void EventLoop::send_output() {
   out.clear();
 }
 
-void EventLoop::publish_status(bool force) {
+void EventLoop::publish_status(bool force, std::chrono::steady_clock::time_point now) {
   shm::StatusUpdate s;
   s.pid = static_cast<std::uint64_t>(::getpid());
   s.incarnation = port_.incarnation();
@@ -138,7 +138,6 @@ void EventLoop::publish_status(bool force) {
   s.view = replica_.view().value();
   s.op = replica_.op().value();
   s.commit = replica_.commit().value();
-  const auto now = std::chrono::steady_clock::now();
   if (s.commit != last_status_.commit || force) {
     s.commit_checksum = replica_.journal().log().checksum_at(replica_.commit()).value_or(0);
     s.state_digest = state_digest_();
@@ -178,7 +177,10 @@ std::size_t EventLoop::turn(std::chrono::steady_clock::time_point now) {
   if (ticks > 0) replica_.flush();
   send_output();
   port_.flush();
-  publish_status(false);
+  publish_status(false, now);
+  // One clock reading per turn, not per frame: `now` is when the turn began.
+  if (protocol_work_) last_active_ = now;
+  protocol_work_ = false;
   return frames;
 }
 

@@ -70,7 +70,7 @@ class EventLoop {
   void check_hints();
   void send_output();
   void send_message(const Envelope& envelope);
-  void publish_status(bool force);
+  void publish_status(bool force, std::chrono::steady_clock::time_point now);
 
   LoopOptions options_;
   shm::Segment& segment_;
@@ -86,6 +86,7 @@ class EventLoop {
   shm::StatusUpdate last_status_;
   std::chrono::steady_clock::time_point last_beat_;
   std::chrono::steady_clock::time_point last_active_;  // last protocol work (not heartbeats)
+  bool protocol_work_ = false;  // this turn received or sent more than a heartbeat
 #ifdef VSR_TEST_BUGS
   std::chrono::steady_clock::time_point last_sync_;
 #endif

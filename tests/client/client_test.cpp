@@ -16,13 +16,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-Options fast(const FakeCluster& cluster) {
-  Options o;
-  o.cluster = cluster.name();
-  o.timeout = 2000ms;
-  o.attempt_timeout = 30ms;
-  return o;
-}
+Options fast(const FakeCluster& cluster) { return fast_options(cluster, 2000ms); }
 
 // Every operation frame of one session and one payload carries one request number: a
 // retry is the same request, never a new one.

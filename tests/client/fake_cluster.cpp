@@ -217,4 +217,12 @@ std::optional<Reply> FakeCluster::execute(const Request& request) {
   return reply;
 }
 
+Options fast_options(const FakeCluster& cluster, std::chrono::milliseconds timeout) {
+  Options o;
+  o.cluster = cluster.name();
+  o.timeout = timeout;
+  o.attempt_timeout = std::chrono::milliseconds(30);
+  return o;
+}
+
 }  // namespace vsr::client::test

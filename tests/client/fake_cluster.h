@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -21,6 +22,7 @@
 #include "replica/core/message.h"
 #include "replica/process/event_loop.h"
 #include "shm/shm.h"
+#include "vsr/client.h"
 
 namespace vsr::client::test {
 
@@ -114,5 +116,8 @@ class FakeCluster {
   std::uint64_t overlapping_ = 0;
   std::map<std::uint64_t, std::uint64_t> answered_;  // session -> highest request answered
 };
+
+// Options for tests against `cluster`: short attempts (30 ms), so retries happen fast.
+Options fast_options(const FakeCluster& cluster, std::chrono::milliseconds timeout);
 
 }  // namespace vsr::client::test

@@ -19,13 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-Options fast(const FakeCluster& cluster) {
-  Options o;
-  o.cluster = cluster.name();
-  o.timeout = 5000ms;
-  o.attempt_timeout = 30ms;
-  return o;
-}
+Options fast(const FakeCluster& cluster) { return fast_options(cluster, 5000ms); }
 
 // Polls until nothing is outstanding (bounded by `limit`).
 std::vector<Completion> drain(Pipeline& p, std::chrono::milliseconds limit = 20s) {

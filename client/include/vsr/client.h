@@ -76,6 +76,9 @@ struct Result {
 
 enum class OpKind : std::uint8_t { get, put, del, cas, append };
 
+// "get", "put", "del", "cas", "append".
+VSR_CLIENT_API const char* to_string(OpKind kind);
+
 // Replaces Options::timeout for one operation when given.
 using Timeout = std::optional<std::chrono::milliseconds>;
 
