@@ -30,6 +30,8 @@ class ReplicaPort {
   std::uint32_t id() const { return id_; }
   // The claim generation of this replica id: bumps every time a process takes it over.
   std::uint32_t incarnation() const { return incarnation_; }
+  // The attaching process's pid, read once (getpid() is a system call).
+  std::uint32_t pid() const { return pid_; }
 
   // Queues a message to another replica or to a client slot (`to.generation` must be the
   // generation the client's frames carried). False (and counted) if dropped: link cut,

@@ -18,6 +18,11 @@ struct Config {
   std::uint32_t client_slots = 32;
   RestartPolicy restart = RestartPolicy::on_crash;
   bool detach = false;
+  // With detach: stay in the caller's session instead of starting a new one. Linux
+  // autogroup schedules each session as one group, and a process's sched_yield hands
+  // the CPU only to processes of its own group: clients in another session than the
+  // replicas wait longer for them when busy processes outnumber the cores (README).
+  bool keep_session = false;
   std::filesystem::path replica_binary;  // empty: vsr-replica next to this program
   std::vector<std::string> replica_args;  // passed through (tests: --tick-us, small logs)
 };

@@ -70,7 +70,7 @@ int start_detached(sv::Config config) {
   }
   if (pid == 0) {
     ::close(ready[0]);
-    ::setsid();
+    if (!config.keep_session) ::setsid();
     const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     const int null_fd = ::open("/dev/null", O_RDONLY);
     if (null_fd >= 0) ::dup2(null_fd, 0);
@@ -168,6 +168,13 @@ int main(int argc, char** argv) {
   start->add_flag("--detach", config.detach,
                   "run in the background; returns once every replica is up and a primary is "
                   "normal");
+  start
+      ->add_flag("--keep-session", config.keep_session,
+                 "with --detach: stay in this session (no setsid), so that clients started from "
+                 "it share the replicas' scheduling group under Linux autogroup: lower latency "
+                 "when busy processes outnumber the cores (README \"Performance\"); the cluster "
+                 "may then stop when the session ends")
+      ->needs("--detach");
   start->add_option("--replica-binary", config.replica_binary, "vsr-replica to run (default: next to this program)");
   start->add_option("--replica-arg", config.replica_args, "extra argument for vsr-replica (repeatable)")
       ->allow_extra_args(false);

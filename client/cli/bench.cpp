@@ -11,6 +11,7 @@
 
 #include "client/cli/exit_codes.h"
 #include "client/cli/histogram.h"
+#include "client/cli/sched_group.h"
 #include "common/assert.h"
 
 namespace vsr::client::cli {
@@ -91,7 +92,8 @@ void print_progress(bool tty, double elapsed_s, const Tally& t, std::uint64_t la
   std::fflush(stderr);
 }
 
-void print_report(const Options& options, const BenchOptions& b, const Tally& t, double elapsed_s) {
+void print_report(const Options& options, const BenchOptions& b, const Tally& t, double elapsed_s,
+                  SchedGroup group) {
   const double rate = elapsed_s > 0 ? static_cast<double>(t.answered) / elapsed_s : 0;
   const LatencyHistogram& h = t.latency_ns;
   if (b.json) {
@@ -100,13 +102,14 @@ void print_report(const Options& options, const BenchOptions& b, const Tally& t,
         "\"keys\": %llu, \"ops\": %llu, \"duration_s\": %.3f, \"ops_per_sec\": %.1f, "
         "\"p50_us\": %.1f, \"p90_us\": %.1f, \"p99_us\": %.1f, \"p999_us\": %.1f, "
         "\"max_us\": %.1f, \"timed_out\": %llu, \"session_evicted\": %llu, "
-        "\"unavailable\": %llu, \"invalid\": %llu}\n",
+        "\"unavailable\": %llu, \"invalid\": %llu, \"sched_group\": \"%s\"}\n",
         options.cluster.c_str(), b.sessions, b.value_size, b.read_ratio,
         static_cast<unsigned long long>(b.keys), static_cast<unsigned long long>(t.answered),
         elapsed_s, rate, us(h.percentile(0.5)), us(h.percentile(0.9)), us(h.percentile(0.99)),
         us(h.percentile(0.999)), us(h.max()), static_cast<unsigned long long>(t.timed_out),
         static_cast<unsigned long long>(t.session_evicted),
-        static_cast<unsigned long long>(t.unavailable), static_cast<unsigned long long>(t.invalid));
+        static_cast<unsigned long long>(t.unavailable), static_cast<unsigned long long>(t.invalid),
+        to_string(group));
     return;
   }
   std::printf("cluster '%s': %zu sessions, %zu-byte values, read ratio %.2f, %llu keys\n",
@@ -121,6 +124,26 @@ void print_report(const Options& options, const BenchOptions& b, const Tally& t,
               static_cast<unsigned long long>(t.timed_out),
               static_cast<unsigned long long>(t.session_evicted),
               static_cast<unsigned long long>(t.unavailable));
+  std::printf("sched group %s (this process vs the replicas)\n", to_string(group));
+}
+
+// Says so when the replicas run in another autogroup: the numbers are then not what
+// the same cluster gives clients of its own session.
+SchedGroup check_sched_group(const Options& options) {
+  std::vector<unsigned long long> pids;
+  for (const ReplicaInfo& r : read_cluster_status(options.cluster).replicas) {
+    if (r.process_alive) pids.push_back(r.pid);
+  }
+  const SchedGroup group = sched_group_with(pids);
+  if (group == SchedGroup::different) {
+    std::fprintf(stderr,
+                 "vsr-client bench: note: the replicas run in another scheduling group (Linux "
+                 "autogroup: another session); with more busy processes than cores, latency is "
+                 "higher than for clients in their session (start the cluster with "
+                 "`vsr-supervisor start --detach --keep-session` from this session; README "
+                 "\"Performance\")\n");
+  }
+  return group;
 }
 
 }  // namespace
@@ -138,6 +161,7 @@ int run_bench(const Options& options, const BenchOptions& b) {
     std::fprintf(stderr, "vsr-client: %s: %s\n", to_string(r.status), r.message.c_str());
     return kExitUnavailable;
   }
+  const SchedGroup group = check_sched_group(options);
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   Workload workload(b);
   Tally tally;
@@ -179,7 +203,7 @@ int run_bench(const Options& options, const BenchOptions& b) {
     }
   }
   if (tty && next_progress > start + std::chrono::seconds(1)) std::fputc('\n', stderr);
-  print_report(options, b, tally, seconds(last_completion - start));
+  print_report(options, b, tally, seconds(last_completion - start), group);
   return tally.answered > 0 ? kExitSuccess : kExitUnavailable;
 }
 

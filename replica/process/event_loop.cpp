@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cstdio>
 
-#include <unistd.h>
-
 #include "common/assert.h"
 #include "replica/core/codec.h"
 
@@ -131,7 +129,7 @@ void EventLoop::send_output() {
 
 void EventLoop::publish_status(bool force, std::chrono::steady_clock::time_point now) {
   shm::StatusUpdate s;
-  s.pid = static_cast<std::uint64_t>(::getpid());
+  s.pid = port_.pid();  // cached: publish_status runs every turn
   s.incarnation = port_.incarnation();
   s.role = static_cast<std::uint32_t>(replica_.is_primary() ? Role::primary : Role::backup);
   s.status = static_cast<std::uint32_t>(replica_.status());

@@ -1,0 +1,22 @@
+// Whether this process and a cluster's replicas share a Linux scheduling group.
+//
+// With autogroup on (kernel.sched_autogroup_enabled), each session is scheduled as one
+// group and sched_yield() hands the CPU only to processes of the yielding one's own
+// group. The transport's waiting polls with sched_yield, so when busy processes
+// outnumber the cores, a client in another session than the replicas waits longer for
+// them (measured in the README's "Performance" section). The bench reports it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace vsr::client::cli {
+
+enum class SchedGroup { same, different, autogroup_off, unknown };
+const char* to_string(SchedGroup group);
+
+// Compares /proc/self/autogroup with /proc/<pid>/autogroup of every pid given (0s are
+// skipped). unknown if a file cannot be read (no such process, not Linux).
+SchedGroup sched_group_with(const std::vector<unsigned long long>& pids);
+
+}  // namespace vsr::client::cli
