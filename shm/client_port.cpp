@@ -29,6 +29,7 @@ ClientPort ClientPort::claim(Segment& segment, const PortOptions& options) {
 ClientPort::ClientPort(Segment& segment, std::uint32_t slot, std::uint32_t generation,
                        std::uint32_t pid, const PortOptions& options)
     : owner_(&segment.client_owner(slot)),
+      active_(&segment.active_slots()),
       replica_count_(segment.replica_count()),
       slot_(slot),
       generation_(generation),
@@ -46,10 +47,13 @@ ClientPort::ClientPort(Segment& segment, std::uint32_t slot, std::uint32_t gener
   // generation anyway); a previous owner killed asleep left its flag set.
   core_->discard_inbound();
   bell.sleeping.store(0, std::memory_order_relaxed);
+  // Replicas poll our rings from here on; before any push of ours (active_slots.h).
+  active_->mark(slot_);
 }
 
 ClientPort::ClientPort(ClientPort&& other) noexcept
     : owner_(other.owner_),
+      active_(other.active_),
       replica_count_(other.replica_count_),
       slot_(other.slot_),
       generation_(other.generation_),
@@ -60,6 +64,7 @@ ClientPort& ClientPort::operator=(ClientPort&& other) noexcept {
   if (this != &other) {
     release();
     owner_ = other.owner_;
+    active_ = other.active_;
     replica_count_ = other.replica_count_;
     slot_ = other.slot_;
     generation_ = other.generation_;
@@ -75,7 +80,11 @@ ClientPort::~ClientPort() {
 
 void ClientPort::release() {
   // A moved-from or released port has no core and owns nothing.
-  if (core_) shm::release(*owner_, pid_, generation_);
+  // The bit first: once the slot is released, a new owner's mark must not be undone.
+  if (core_) {
+    active_->clear(slot_);
+    shm::release(*owner_, pid_, generation_);
+  }
   core_.reset();
 }
 

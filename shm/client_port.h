@@ -55,6 +55,7 @@ class ClientPort {
 
   // Pointer into the mapping (see PortCore): the Segment object may move.
   OwnerSlot* owner_;
+  ActiveSlots* active_;  // the segment's claimed-slot bits
   std::uint32_t replica_count_;
   std::uint32_t slot_;
   std::uint32_t generation_;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "common/checksum.h"
+#include "shm/active_slots.h"
 #include "shm/doorbell.h"
 #include "shm/link_matrix.h"
 #include "shm/owner_slot.h"
@@ -41,6 +42,7 @@ Layout Layout::compute(std::uint32_t n, std::uint32_t s) {
   l.status_offset = take(n * sizeof(StatusBoard));
   l.hints_offset = take(n * sizeof(SupervisorHint));
   l.links_offset = take(sizeof(LinkMatrix));
+  l.active_slots_offset = take(sizeof(ActiveSlots));
   l.doorbells_offset = take((n + s) * sizeof(Doorbell));
   l.owners_offset = take((n + s) * sizeof(OwnerSlot));
   // Rings start on pages of their own; each ring's indices begin a cache line.

@@ -19,7 +19,8 @@
 namespace vsr::shm {
 
 inline constexpr std::uint64_t kSegmentMagic = 0x314d48532d525356;  // "VSR-SHM1"
-inline constexpr std::uint32_t kLayoutVersion = 2;  // 2: StatusBoard gained two fields
+// 2: StatusBoard gained two fields; 3: ActiveSlots
+inline constexpr std::uint32_t kLayoutVersion = 3;
 inline constexpr std::size_t kHeaderRegionBytes = 4096;
 
 // Byte offsets of every region from the segment start (all 64-byte aligned).
@@ -27,6 +28,7 @@ struct Layout {
   std::uint64_t status_offset = 0;         // StatusBoard[N]
   std::uint64_t hints_offset = 0;          // SupervisorHint[N]
   std::uint64_t links_offset = 0;          // LinkMatrix
+  std::uint64_t active_slots_offset = 0;   // ActiveSlots
   std::uint64_t doorbells_offset = 0;      // Doorbell[N + S]: replicas, then client slots
   std::uint64_t owners_offset = 0;         // OwnerSlot[N + S]: replica ids, then client slots
   std::uint64_t replica_rings_offset = 0;  // ReplicaRing[N * (N - 1)]

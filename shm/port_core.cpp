@@ -55,6 +55,8 @@ std::size_t resync(ByteView bytes, std::size_t from) {
 PortCore::PortCore(Segment& segment, Endpoint self, Doorbell& bell, const PortOptions& options)
     : links_(&segment.links()),
       client_owners_(segment.client_slots() > 0 ? &segment.client_owner(0) : nullptr),
+      active_slots_(self.is_replica() && segment.client_slots() > 0 ? &segment.active_slots()
+                                                                     : nullptr),
       self_(self),
       bell_(bell),
       options_(options),
@@ -175,9 +177,16 @@ std::size_t PortCore::pending_bytes() const {
   return bytes;
 }
 
+std::optional<ActiveSlots::Snapshot> PortCore::read_active() const {
+  if (active_slots_ == nullptr) return std::nullopt;
+  return active_slots_->read();
+}
+
 bool PortCore::has_inbound_data() const {
+  const auto active = read_active();
+  const ActiveSlots::Snapshot* bits = active ? &*active : nullptr;
   for (const InLink& in : in_) {
-    if (in.ring.read_available() > 0) return true;
+    if (polled(in, bits) && in.ring.read_available() > 0) return true;
   }
   return false;
 }
@@ -300,8 +309,10 @@ std::size_t PortCore::poll(MessageSink sink) {
     ~Reset() { flag = false; }
   } reset{polling_};
   std::size_t delivered = 0;
+  const auto active = read_active();
+  const ActiveSlots::Snapshot* bits = active ? &*active : nullptr;
   for (InLink& in : in_) {
-    if (in.ring.read_available() == 0) continue;
+    if (!polled(in, bits) || in.ring.read_available() == 0) continue;
     const std::size_t bytes = in.ring.pop_all(staging_.get(), staging_bytes_);
     if (bytes == 0) continue;
     delivered += parse(in, ByteView(staging_.get(), bytes), sink);

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "common/codec.h"
@@ -76,6 +77,11 @@ class PortCore {
   };
 
   bool link_up(const OutLink& out) const;
+  // Whether `in` is worth polling: a replica skips the rings of unclaimed slots.
+  static bool polled(const InLink& in, const ActiveSlots::Snapshot* active) {
+    return active == nullptr || !in.from.is_client() || active->test(in.from.index);
+  }
+  std::optional<ActiveSlots::Snapshot> read_active() const;
   bool outbox_can_progress() const;
   bool has_work() const { return has_inbound_data() || outbox_can_progress(); }
   std::size_t parse(InLink& in, ByteView bytes, MessageSink sink);
@@ -87,6 +93,8 @@ class PortCore {
   // ports exist (only its mapping must stay alive).
   const LinkMatrix* links_;
   const OwnerSlot* client_owners_;  // [slot]; null if the segment has no client slots
+  // Replica ports: which slots' rings to poll (active_slots.h); null in client ports.
+  const ActiveSlots* active_slots_;
   Endpoint self_;
   Doorbell& bell_;
   PortOptions options_;

@@ -265,6 +265,7 @@ Segment Segment::create(const SegmentConfig& config) {
   construct<StatusBoard>(base, layout.status_offset, n, sizeof(StatusBoard));
   construct<SupervisorHint>(base, layout.hints_offset, n, sizeof(SupervisorHint));
   construct<LinkMatrix>(base, layout.links_offset, 1, sizeof(LinkMatrix), n);
+  construct<ActiveSlots>(base, layout.active_slots_offset, 1, sizeof(ActiveSlots));
   construct<Doorbell>(base, layout.doorbells_offset, n + s, sizeof(Doorbell));
   construct<OwnerSlot>(base, layout.owners_offset, n + s, sizeof(OwnerSlot));
   construct<ReplicaRing>(base, layout.replica_rings_offset, std::uint64_t{n} * (n - 1),
@@ -370,6 +371,10 @@ Doorbell& Segment::client_doorbell(std::uint32_t slot) {
 OwnerSlot& Segment::replica_owner(std::uint32_t replica) {
   VSR_ASSERT(replica < replica_count());
   return at<OwnerSlot>(header_->info.layout.owners_offset)[replica];
+}
+
+ActiveSlots& Segment::active_slots() {
+  return *at<ActiveSlots>(header_->info.layout.active_slots_offset);
 }
 
 OwnerSlot& Segment::client_owner(std::uint32_t slot) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "shm/active_slots.h"
 #include "shm/doorbell.h"
 #include "shm/error.h"
 #include "shm/header.h"
@@ -107,6 +108,7 @@ class Segment {
   OwnerSlot& replica_owner(std::uint32_t replica);
   OwnerSlot& client_owner(std::uint32_t slot);
   const OwnerSlot& client_owner(std::uint32_t slot) const;
+  ActiveSlots& active_slots();
   ReplicaRing& replica_ring(std::uint32_t from, std::uint32_t to);
   ClientRing& client_to_replica_ring(std::uint32_t slot, std::uint32_t replica);
   ClientRing& replica_to_client_ring(std::uint32_t replica, std::uint32_t slot);

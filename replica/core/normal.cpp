@@ -1,6 +1,7 @@
 // Normal operation (VRR 4.1): requests, batching, Prepare, PrepareOk, Commit,
 // execution and replies.
 #include <algorithm>
+#include <array>
 #include <vector>
 
 #include "common/assert.h"
@@ -227,11 +228,17 @@ void Replica::try_commit() {
   const std::uint32_t needed = backups_needed();
   OpNumber target = op();
   if (needed > 0) {
-    std::vector<OpNumber> acks;
+    // On the stack: this runs for every PrepareOk.
+    std::array<OpNumber, kMaxReplicas> acks{};
+    std::size_t count = 0;
     for (ReplicaId r = 0; r < config_.replica_count; ++r) {
-      if (r != config_.self) acks.push_back(acked_[r]);
+      if (r != config_.self) acks[count++] = acked_[r];
     }
-    std::sort(acks.begin(), acks.end(), std::greater<>());
+    VSR_ASSERT(needed <= count);
+    // Insertion sort, descending: at most 6 elements.
+    for (std::size_t i = 1; i < count; ++i) {
+      for (std::size_t j = i; j > 0 && acks[j - 1] < acks[j]; --j) std::swap(acks[j - 1], acks[j]);
+    }
     target = acks[needed - 1];
   }
   // An ack for n says the backup holds every entry up to n (backups append only

@@ -166,5 +166,95 @@ TEST(ClientSlots, ReplicaDropsAPreviousOwnersUnreadRequests) {
   EXPECT_EQ(r0.counters().stale_generation_received, 1u);
 }
 
+// Replicas poll only the rings of claimed slots (active_slots.h): the bit follows the
+// claim, survives an owner killed holding the slot, and a clear bit hides the ring.
+TEST(ClientSlots, ReplicasPollOnlyClaimedSlots) {
+  TestSegment t("active", 3, 4);
+  ActiveSlots& active = t.segment.active_slots();
+  EXPECT_FALSE(active.read().test(0));
+  ReplicaPort r0(t.segment, 0);
+  std::vector<std::string> got;
+  auto poll = [&] {
+    got.clear();
+    r0.poll([&](Endpoint, std::uint16_t, ByteView body) { got.emplace_back(as_string(body)); });
+    return got;
+  };
+  {
+    ClientPort a = ClientPort::claim(t.segment);
+    ClientPort b = ClientPort::claim(t.segment);
+    EXPECT_TRUE(active.read().test(a.slot()));
+    EXPECT_TRUE(active.read().test(b.slot()));
+    EXPECT_FALSE(active.read().test(2));
+    ASSERT_TRUE(a.send(0, 1, as_bytes("from a")));
+    a.flush();
+    EXPECT_EQ(poll(), std::vector<std::string>{"from a"});
+    // With the bit cleared behind the replica's back, a's ring is not polled at all.
+    active.clear(a.slot());
+    ASSERT_TRUE(a.send(0, 1, as_bytes("hidden")));
+    a.flush();
+    EXPECT_TRUE(poll().empty());
+    active.mark(a.slot());
+    EXPECT_EQ(poll(), std::vector<std::string>{"hidden"});
+    b.release();
+    EXPECT_FALSE(active.read().test(1));
+    EXPECT_TRUE(active.read().test(0));
+  }
+  EXPECT_FALSE(active.read().test(0));
+  // An owner killed holding its slot leaves the bit set (its ring stays drained) ...
+  const pid_t owner = test::spawn([&] {
+    Segment s = Segment::attach(t.cluster);
+    ClientPort c = ClientPort::claim(s);
+    c.send(0, 1, as_bytes("last words"));
+    c.flush();
+    ::_exit(0);  // no destructors, as if killed
+    return 0;
+  });
+  ASSERT_EQ(test::reap(owner), 0);
+  EXPECT_TRUE(active.read().test(0));
+  EXPECT_EQ(poll(), std::vector<std::string>{"last words"});
+  // ... and the slot's next owner (free slots go first) keeps it set.
+  std::vector<ClientPort> others;
+  for (int i = 0; i < 3; ++i)
+    others.push_back(ClientPort::claim(t.segment));
+  ClientPort next = ClientPort::claim(t.segment);
+  EXPECT_EQ(next.slot(), 0u);
+  for (std::uint32_t slot = 0; slot < 4; ++slot)
+    EXPECT_TRUE(active.read().test(slot)) << slot;
+  ASSERT_TRUE(next.send(0, 1, as_bytes("new owner")));
+  next.flush();
+  EXPECT_EQ(poll(), std::vector<std::string>{"new owner"});
+}
+
+// A replica asleep on its doorbell wakes for the first request of a client that claims
+// its slot after the replica went to sleep (the bit is read in the sleep re-check).
+TEST(ClientSlots, SleepingReplicaWakesForANewlyClaimedSlot) {
+  TestSegment t("active-wake", 3, 2);
+  test::SharedBlock<std::atomic<std::uint64_t>> woke_after_us;
+  const pid_t replica = test::spawn([&] {
+    Segment s = Segment::attach(t.cluster);
+    PortOptions options;
+    options.spin_window = std::chrono::microseconds(0);  // straight to the futex
+    ReplicaPort r(s, 0, options);
+    const auto start = std::chrono::steady_clock::now();
+    std::size_t got = 0;
+    while (got == 0 && std::chrono::steady_clock::now() - start < std::chrono::seconds(10)) {
+      got += r.poll([](Endpoint, std::uint16_t, ByteView) {});
+      if (got == 0) r.wait(std::chrono::seconds(5));
+    }
+    woke_after_us->store(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                              start)
+            .count()));
+    return got == 1 ? 0 : 1;
+  });
+  ::usleep(200'000);  // the replica is asleep by now
+  ClientPort c = ClientPort::claim(t.segment);
+  ASSERT_TRUE(c.send(0, 1, as_bytes("hello")));
+  c.flush();
+  EXPECT_EQ(test::reap(replica), 0);
+  // Woken by the ring, not by its 5 s timeout.
+  EXPECT_LT(woke_after_us->load(), 3'000'000u);
+}
+
 }  // namespace
 }  // namespace vsr::shm
