@@ -261,5 +261,43 @@ TEST(Service, AStartAfterACrashedSupervisorCleansUpItsLeftovers) {
   EXPECT_EQ(trim(c.client({"get", "k"}).out), "kept");
 }
 
+// --detach starts a session of its own (a daemon); --keep-session stays in ours, so that
+// clients started here share the replicas' scheduling group; bench reports which.
+TEST(Service, KeepSessionKeepsTheReplicasInTheCallersSession) {
+  auto sessions_of = [](Cluster& c) {
+    std::vector<pid_t> sids;
+    for (const ReplicaState& r : c.status()) sids.push_back(::getsid(static_cast<pid_t>(r.pid)));
+    return sids;
+  };
+  auto bench_group = [](Cluster& c) {
+    const Exit b = c.client({"bench", "--duration", "0.2", "--json"});
+    EXPECT_EQ(b.exit_code, 0) << b.err;
+    const auto at = b.out.find("\"sched_group\": \"");
+    return at == std::string::npos ? std::string("missing")
+                                   : b.out.substr(at + 16, b.out.find('"', at + 16) - at - 16);
+  };
+  const bool autogroup = [] {
+    std::ifstream in("/proc/sys/kernel/sched_autogroup_enabled");
+    int on = 0;
+    return (in >> on) && on == 1;
+  }();
+  {
+    Cluster own;
+    ASSERT_STARTED(own);
+    ASSERT_TRUE(own.wait_for(converged));
+    for (const pid_t sid : sessions_of(own)) EXPECT_NE(sid, ::getsid(0));
+    EXPECT_EQ(bench_group(own), autogroup ? "different" : "autogroup off");
+  }
+  Cluster kept(3, {"--keep-session"});
+  ASSERT_STARTED(kept);
+  ASSERT_TRUE(kept.wait_for(converged));
+  const auto sids = sessions_of(kept);
+  ASSERT_EQ(sids.size(), 3u);
+  for (const pid_t sid : sids) EXPECT_EQ(sid, ::getsid(0));
+  EXPECT_EQ(bench_group(kept), autogroup ? "same" : "autogroup off");
+  // Without --detach the option makes no sense and is refused.
+  EXPECT_EQ(run_program(bin("vsr-supervisor"), {"start", "--keep-session"}).exit_code, 2);
+}
+
 }  // namespace
 }  // namespace vsr::test
