@@ -2,7 +2,7 @@
 
 namespace vsr::kv {
 
-std::string_view check(const Operation& op) {
+std::string_view check(const OperationView& op) {
   if (op.key.empty()) return "the key is empty";
   if (op.key.size() > kMaxKeyBytes) return "the key is longer than 256 bytes";
   if (op.value.size() > kMaxValueBytes) return "the value is longer than 16384 bytes";
@@ -13,6 +13,10 @@ std::string_view check(const Operation& op) {
   return {};
 }
 
+std::string_view check(const Operation& op) {
+  return check(OperationView{op.kind, op.key, op.value, op.expected});
+}
+
 void encode(const Operation& op, Bytes& out) {
   Writer w(out);
   w.put(static_cast<std::uint8_t>(op.kind));
@@ -21,17 +25,24 @@ void encode(const Operation& op, Bytes& out) {
   w.put_bytes(op.expected);
 }
 
-std::optional<Operation> decode_operation(ByteView bytes) {
+std::optional<OperationView> decode_operation_view(ByteView bytes) {
   Reader r(bytes);
-  Operation op;
+  OperationView op;
   const auto kind = r.get<std::uint8_t>();
   if (kind < 1 || kind > 5) return std::nullopt;
   op.kind = static_cast<OpKind>(kind);
-  op.key = r.get_string(kMaxKeyBytes);
-  op.value = r.get_string(kMaxValueBytes);
-  op.expected = r.get_string(kMaxValueBytes);
+  op.key = as_string(r.get_bytes(kMaxKeyBytes));
+  op.value = as_string(r.get_bytes(kMaxValueBytes));
+  op.expected = as_string(r.get_bytes(kMaxValueBytes));
   if (!r.done() || !check(op).empty()) return std::nullopt;
   return op;
+}
+
+std::optional<Operation> decode_operation(ByteView bytes) {
+  const auto view = decode_operation_view(bytes);
+  if (!view) return std::nullopt;
+  return Operation{view->kind, std::string(view->key), std::string(view->value),
+                   std::string(view->expected)};
 }
 
 void encode(const Result& result, Bytes& out) {

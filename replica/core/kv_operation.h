@@ -37,10 +37,21 @@ struct Result {
   std::optional<std::string> value;  // get: the value; cas_mismatch: the current value
 };
 
+// An operation decoded in place: views into the encoded bytes, which must outlive it.
+// What the store validates and applies, so that neither allocates per request.
+struct OperationView {
+  OpKind kind = OpKind::get;
+  std::string_view key;
+  std::string_view value;
+  std::string_view expected;
+};
+
 // Why an operation is invalid, or empty if it is valid.
+std::string_view check(const OperationView& op);
 std::string_view check(const Operation& op);
 
 void encode(const Operation& op, Bytes& out);
+std::optional<OperationView> decode_operation_view(ByteView bytes);
 std::optional<Operation> decode_operation(ByteView bytes);
 
 void encode(const Result& result, Bytes& out);

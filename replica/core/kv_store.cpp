@@ -7,11 +7,11 @@
 
 namespace vsr::kv {
 
-std::size_t Store::Hash::operator()(const std::string& s) const noexcept {
+std::size_t Store::Hash::operator()(std::string_view s) const noexcept {
   return checksum(s.data(), s.size());
 }
 
-Checksum Store::pair_hash(const std::string& key, const std::string& value) {
+Checksum Store::pair_hash(std::string_view key, std::string_view value) {
   // Two one-shot hashes, the key's seeding the value's (and the key's length seeding
   // the key's, so "ab"+"c" and "a"+"bc" differ): a streaming state costs more than the
   // hashing itself for values this small, and this runs on every write.
@@ -19,17 +19,19 @@ Checksum Store::pair_hash(const std::string& key, const std::string& value) {
   return checksum(value.data(), value.size(), key_hash);
 }
 
-bool Store::valid(ByteView operation) const { return decode_operation(operation).has_value(); }
+bool Store::valid(ByteView operation) const {
+  return decode_operation_view(operation).has_value();
+}
 
 void Store::apply(ByteView operation, Bytes& result) {
-  const auto op = decode_operation(operation);
+  const auto op = decode_operation_view(operation);
   // The primary refuses invalid operations before ordering them, so a committed
   // one that does not decode means the log itself is wrong.
   VSR_ASSERT_MSG(op.has_value(), "committed operation does not decode");
   encode(execute(*op), result);
 }
 
-Result Store::store(const std::string& key, std::string value) {
+Result Store::store(std::string_view key, std::string_view value) {
   auto it = map_.find(key);
   if (it == map_.end()) {
     if (map_.size() >= limits_.max_keys || bytes_ + key.size() + value.size() > limits_.max_bytes) {
@@ -37,7 +39,7 @@ Result Store::store(const std::string& key, std::string value) {
     }
     bytes_ += key.size() + value.size();
     digest_ += pair_hash(key, value);
-    map_.emplace(key, std::move(value));
+    map_.emplace(std::string(key), std::string(value));
     return {};
   }
   if (bytes_ - it->second.size() + value.size() > limits_.max_bytes) {
@@ -45,12 +47,12 @@ Result Store::store(const std::string& key, std::string value) {
   }
   digest_ -= pair_hash(key, it->second);
   bytes_ = bytes_ - it->second.size() + value.size();
-  it->second = std::move(value);
+  it->second.assign(value);
   digest_ += pair_hash(key, it->second);
   return {};
 }
 
-Result Store::execute(const Operation& op) {
+Result Store::execute(const OperationView& op) {
   switch (op.kind) {
     case OpKind::get: {
       auto it = map_.find(op.key);
@@ -80,7 +82,7 @@ Result Store::execute(const Operation& op) {
         return {ResultStatus::too_large, std::nullopt};
       }
       value += op.value;
-      return store(op.key, std::move(value));
+      return store(op.key, value);
     }
   }
   VSR_ASSERT_MSG(false, "unknown operation kind");

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
@@ -32,20 +33,30 @@ class Store final : public StateMachine {
   bool restore(ByteView snapshot) override;
   Checksum digest() const override { return digest_; }
 
-  Result execute(const Operation& op);
+  Result execute(const OperationView& op);
+  Result execute(const Operation& op) {
+    return execute(OperationView{op.kind, op.key, op.value, op.expected});
+  }
   std::size_t size() const { return map_.size(); }
   std::size_t bytes() const { return bytes_; }
 
  private:
+  // Transparent: lookups by string_view (a request's key, in place) build no string.
   struct Hash {
-    std::size_t operator()(const std::string& s) const noexcept;
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept;
   };
-  static Checksum pair_hash(const std::string& key, const std::string& value);
-  // Sets key to value (inserting if absent), keeping bytes_ and digest_ in step.
-  Result store(const std::string& key, std::string value);
+  struct Equal {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
+  };
+  static Checksum pair_hash(std::string_view key, std::string_view value);
+  // Sets key to value (inserting if absent), keeping bytes_ and digest_ in step. An
+  // existing key's value is overwritten in place (no allocation when it fits).
+  Result store(std::string_view key, std::string_view value);
 
   StoreLimits limits_;
-  boost::unordered_flat_map<std::string, std::string, Hash> map_;
+  boost::unordered_flat_map<std::string, std::string, Hash, Equal> map_;
   std::size_t bytes_ = 0;
   Checksum digest_ = 0;
 };

@@ -319,7 +319,7 @@ TEST(NormalOperation, EveryReplicaExecutesButOnlyThePrimaryReplies) {
   h.run();
   for (ReplicaId id = 0; id < 3; ++id) {
     EXPECT_EQ(h.r(id).commit(), OpNumber(2)) << int(id);
-    EXPECT_EQ(h.node(id).store.execute({kv::OpKind::get, "k", {}, {}}).value, "v") << int(id);
+    EXPECT_EQ(h.node(id).store.execute(kv::Operation{kv::OpKind::get, "k", {}, {}}).value, "v") << int(id);
   }
   for (const ClientReply& r : h.replies()) EXPECT_EQ(r.client, 100u);
   EXPECT_EQ(replies_to(h, 100, 1), 1u);
