@@ -32,7 +32,7 @@ struct alignas(64) ActiveSlots {
   }
   // A copy of the bits, read once per poll.
   struct Snapshot {
-    std::uint64_t words[kWords];
+    std::uint64_t words[kWords] = {};  // default: no slot claimed
     bool test(std::uint32_t slot) const { return (words[slot / 64] & bit(slot)) != 0; }
   };
   Snapshot read() const {

@@ -177,16 +177,10 @@ std::size_t PortCore::pending_bytes() const {
   return bytes;
 }
 
-std::optional<ActiveSlots::Snapshot> PortCore::read_active() const {
-  if (active_slots_ == nullptr) return std::nullopt;
-  return active_slots_->read();
-}
-
 bool PortCore::has_inbound_data() const {
-  const auto active = read_active();
-  const ActiveSlots::Snapshot* bits = active ? &*active : nullptr;
+  const ActiveSlots::Snapshot active = read_active();
   for (const InLink& in : in_) {
-    if (polled(in, bits) && in.ring.read_available() > 0) return true;
+    if (polled(in, active) && in.ring.read_available() > 0) return true;
   }
   return false;
 }
@@ -309,10 +303,9 @@ std::size_t PortCore::poll(MessageSink sink) {
     ~Reset() { flag = false; }
   } reset{polling_};
   std::size_t delivered = 0;
-  const auto active = read_active();
-  const ActiveSlots::Snapshot* bits = active ? &*active : nullptr;
+  const ActiveSlots::Snapshot active = read_active();
   for (InLink& in : in_) {
-    if (!polled(in, bits) || in.ring.read_available() == 0) continue;
+    if (!polled(in, active) || in.ring.read_available() == 0) continue;
     const std::size_t bytes = in.ring.pop_all(staging_.get(), staging_bytes_);
     if (bytes == 0) continue;
     delivered += parse(in, ByteView(staging_.get(), bytes), sink);

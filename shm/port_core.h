@@ -9,7 +9,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <vector>
 
 #include "common/codec.h"
@@ -77,11 +76,14 @@ class PortCore {
   };
 
   bool link_up(const OutLink& out) const;
-  // Whether `in` is worth polling: a replica skips the rings of unclaimed slots.
-  static bool polled(const InLink& in, const ActiveSlots::Snapshot* active) {
-    return active == nullptr || !in.from.is_client() || active->test(in.from.index);
+  // Whether `in` is worth polling: a replica skips the rings of unclaimed slots. (A
+  // client port has no client links, so its empty snapshot is never consulted.)
+  static bool polled(const InLink& in, const ActiveSlots::Snapshot& active) {
+    return !in.from.is_client() || active.test(in.from.index);
   }
-  std::optional<ActiveSlots::Snapshot> read_active() const;
+  ActiveSlots::Snapshot read_active() const {
+    return active_slots_ != nullptr ? active_slots_->read() : ActiveSlots::Snapshot{};
+  }
   bool outbox_can_progress() const;
   bool has_work() const { return has_inbound_data() || outbox_can_progress(); }
   std::size_t parse(InLink& in, ByteView bytes, MessageSink sink);

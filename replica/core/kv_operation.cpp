@@ -14,7 +14,7 @@ std::string_view check(const OperationView& op) {
 }
 
 std::string_view check(const Operation& op) {
-  return check(OperationView{op.kind, op.key, op.value, op.expected});
+  return check(view_of(op));
 }
 
 void encode(const Operation& op, Bytes& out) {

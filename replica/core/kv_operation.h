@@ -46,6 +46,10 @@ struct OperationView {
   std::string_view expected;
 };
 
+inline OperationView view_of(const Operation& op) {
+  return OperationView{op.kind, op.key, op.value, op.expected};
+}
+
 // Why an operation is invalid, or empty if it is valid.
 std::string_view check(const OperationView& op);
 std::string_view check(const Operation& op);

@@ -34,9 +34,7 @@ class Store final : public StateMachine {
   Checksum digest() const override { return digest_; }
 
   Result execute(const OperationView& op);
-  Result execute(const Operation& op) {
-    return execute(OperationView{op.kind, op.key, op.value, op.expected});
-  }
+  Result execute(const Operation& op) { return execute(view_of(op)); }
   std::size_t size() const { return map_.size(); }
   std::size_t bytes() const { return bytes_; }
 

@@ -225,8 +225,10 @@ TEST(ClientSlots, ReplicasPollOnlyClaimedSlots) {
   EXPECT_EQ(poll(), std::vector<std::string>{"new owner"});
 }
 
-// A replica asleep on its doorbell wakes for the first request of a client that claims
-// its slot after the replica went to sleep (the bit is read in the sleep re-check).
+// A replica asleep on its doorbell gets the first request of a client that claims its
+// slot after the replica went to sleep: the client marks its slot before it pushes and
+// rings, so the woken replica polls the new ring (without the mark it would sleep on
+// and the test time out).
 TEST(ClientSlots, SleepingReplicaWakesForANewlyClaimedSlot) {
   TestSegment t("active-wake", 3, 2);
   test::SharedBlock<std::atomic<std::uint64_t>> woke_after_us;
