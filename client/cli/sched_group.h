@@ -7,6 +7,8 @@
 // them (measured in the README's "Performance" section). The bench reports it.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,8 +17,15 @@ namespace vsr::client::cli {
 enum class SchedGroup { same, different, autogroup_off, unknown };
 const char* to_string(SchedGroup group);
 
+// A file's whole content, or nullopt when it cannot be opened.
+using ProcReader = std::function<std::optional<std::string>(const std::string& path)>;
+std::optional<std::string> read_proc_file(const std::string& path);
+
 // Compares /proc/self/autogroup with /proc/<pid>/autogroup of every pid given (0s are
-// skipped). unknown if a file cannot be read (no such process, not Linux).
-SchedGroup sched_group_with(const std::vector<unsigned long long>& pids);
+// skipped). An empty file is the kernel's default autogroup (the one of init's session,
+// where processes that never called setsid stay): a group like any other. unknown if a
+// file cannot be opened (no such process, not Linux) or no pid was given.
+SchedGroup sched_group_with(const std::vector<unsigned long long>& pids,
+                            const ProcReader& read = read_proc_file);
 
 }  // namespace vsr::client::cli

@@ -1,13 +1,19 @@
-// vsr-client's helpers: the latency histogram, exit codes, quoting, bounded stdin reads.
+// vsr-client's helpers: the latency histogram, exit codes, quoting, bounded stdin reads,
+// the scheduling-group report.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <optional>
 #include <random>
 #include <vector>
 
+#include <unistd.h>
+
 #include "client/cli/exit_codes.h"
 #include "client/cli/histogram.h"
+#include "client/cli/sched_group.h"
 #include "client/cli/text.h"
 
 namespace vsr::client::cli {
@@ -104,6 +110,68 @@ TEST(Text, ReadBoundedStopsPastTheBound) {
       EXPECT_LE(read->size(), 16384u + 4096u) << "but not read to the end";
     }
   }
+}
+
+// A fake /proc: path -> content; a path not in the map cannot be opened.
+ProcReader fake_proc(std::map<std::string, std::string> files) {
+  return [files = std::move(files)](const std::string& path) -> std::optional<std::string> {
+    const auto it = files.find(path);
+    if (it == files.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+TEST(SchedGroup, SameAndDifferentAutogroups) {
+  const std::map<std::string, std::string> base = {
+      {"/proc/sys/kernel/sched_autogroup_enabled", "1\n"},
+      {"/proc/self/autogroup", "/autogroup-7 nice 0\n"},
+      {"/proc/11/autogroup", "/autogroup-7 nice 0\n"},
+      {"/proc/12/autogroup", "/autogroup-7 nice 0\n"},
+      {"/proc/13/autogroup", "/autogroup-9 nice 0\n"}};
+  EXPECT_EQ(sched_group_with({11, 12}, fake_proc(base)), SchedGroup::same);
+  EXPECT_EQ(sched_group_with({11, 13}, fake_proc(base)), SchedGroup::different);
+  // "/autogroup-7" and "/autogroup-70" are different groups, not a prefix match.
+  auto seventy = base;
+  seventy["/proc/12/autogroup"] = "/autogroup-70 nice 0\n";
+  EXPECT_EQ(sched_group_with({11, 12}, fake_proc(seventy)), SchedGroup::different);
+}
+
+// The kernel prints nothing for a task in the default autogroup: a process that never
+// called setsid below init (a CI runner started by pid 1, for one). That is a group, not
+// an unreadable file: the clean-clone CI reported "unknown" here before.
+TEST(SchedGroup, AnEmptyFileIsTheDefaultAutogroup) {
+  std::map<std::string, std::string> files = {{"/proc/sys/kernel/sched_autogroup_enabled", "1\n"},
+                                              {"/proc/self/autogroup", ""},
+                                              {"/proc/11/autogroup", ""},
+                                              {"/proc/12/autogroup", "/autogroup-3 nice 0\n"}};
+  EXPECT_EQ(sched_group_with({11}, fake_proc(files)), SchedGroup::same);
+  EXPECT_EQ(sched_group_with({11, 12}, fake_proc(files)), SchedGroup::different);
+  files["/proc/self/autogroup"] = "/autogroup-3 nice 0\n";
+  EXPECT_EQ(sched_group_with({12}, fake_proc(files)), SchedGroup::same);
+  EXPECT_EQ(sched_group_with({11}, fake_proc(files)), SchedGroup::different);
+}
+
+TEST(SchedGroup, OffMissingOrNothingToCompare) {
+  std::map<std::string, std::string> files = {{"/proc/sys/kernel/sched_autogroup_enabled", "0\n"},
+                                              {"/proc/self/autogroup", "/autogroup-7 nice 0\n"},
+                                              {"/proc/11/autogroup", "/autogroup-9 nice 0\n"}};
+  EXPECT_EQ(sched_group_with({11}, fake_proc(files)), SchedGroup::autogroup_off);
+  files["/proc/sys/kernel/sched_autogroup_enabled"] = "1\n";
+  EXPECT_EQ(sched_group_with({11, 99}, fake_proc(files)), SchedGroup::different);
+  EXPECT_EQ(sched_group_with({99}, fake_proc(files)), SchedGroup::unknown);  // no process 99
+  EXPECT_EQ(sched_group_with({}, fake_proc(files)), SchedGroup::unknown);
+  EXPECT_EQ(sched_group_with({0, 0}, fake_proc(files)), SchedGroup::unknown);
+  files.erase("/proc/sys/kernel/sched_autogroup_enabled");  // no autogroup in this kernel
+  EXPECT_EQ(sched_group_with({11}, fake_proc(files)), SchedGroup::unknown);
+}
+
+TEST(SchedGroup, ThisProcessIsInItsOwnGroup) {
+  const std::optional<std::string> enabled =
+      read_proc_file("/proc/sys/kernel/sched_autogroup_enabled");
+  if (!enabled) GTEST_SKIP() << "no autogroup in this kernel";
+  const auto self = static_cast<unsigned long long>(::getpid());
+  EXPECT_EQ(sched_group_with({self}),
+            (*enabled)[0] == '0' ? SchedGroup::autogroup_off : SchedGroup::same);
 }
 
 }  // namespace
