@@ -463,7 +463,7 @@ void Engine::start_request(std::size_t index, Clock::time_point now) {
   s.request = s.request.next();
   s.pauses = 0;
   s.frame.clear();
-  encode(Request{s.id, s.request, s.job->operation}, s.frame);
+  encode_request(s.id, s.request, s.job->operation, s.frame);
   s.target = guess_;
   send(s, now);
 }

@@ -9,8 +9,9 @@ static_assert(kMaxValueBytes == kv::kMaxValueBytes, "the public limits must be t
 
 namespace {
 
-kv::Operation as_kv_operation(const Op& op) {
-  return kv::Operation{to_kv(op.kind), op.key, op.value, op.expected};
+// Views into `op`, which must outlive the result.
+kv::OperationView as_kv_operation(const Op& op) {
+  return kv::OperationView{to_kv(op.kind), op.key, op.value, op.expected};
 }
 
 }  // namespace
@@ -52,9 +53,11 @@ std::string check_op(const Op& op) {
 }
 
 Bytes encode_op(const Op& op) {
-  VSR_ASSERT_MSG(check_op(op).empty(), "encoding an operation that failed its checks");
+  const kv::OperationView view = as_kv_operation(op);
+  // kv::check: check_op's rules without building its message.
+  VSR_ASSERT_MSG(kv::check(view).empty(), "encoding an operation that failed its checks");
   Bytes out;
-  kv::encode(as_kv_operation(op), out);
+  kv::encode(view, out);
   return out;
 }
 

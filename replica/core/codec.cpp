@@ -283,11 +283,16 @@ void encode(const Message& message, Bytes& out) {
   std::visit([&w](const auto& m) { put_one(w, m); }, message);
 }
 
-void encode(const Request& request, Bytes& out) {
+void encode_request(SessionId session, RequestNumber request, ByteView operation, Bytes& out) {
+  out.reserve(out.size() + 2 * sizeof(std::uint64_t) + sizeof(std::uint32_t) + operation.size());
   Writer w(out);
-  w.put(request.session.value());
-  w.put(request.request.value());
-  w.put_bytes(request.operation);
+  w.put(session.value());
+  w.put(request.value());
+  w.put_bytes(operation);
+}
+
+void encode(const Request& request, Bytes& out) {
+  encode_request(request.session, request.request, request.operation, out);
 }
 
 void encode(const Reply& reply, Bytes& out) {

@@ -32,6 +32,9 @@ MessageKind kind_of(const Message& message);
 
 void encode(const Message& message, Bytes& out);
 void encode(const Request& request, Bytes& out);
+// The same bytes as encode(Request{session, request, operation}), without the copy of
+// the operation a Request would hold (the client sends every operation this way).
+void encode_request(SessionId session, RequestNumber request, ByteView operation, Bytes& out);
 void encode(const Reply& reply, Bytes& out);
 
 std::optional<Message> decode_message(MessageKind kind, ByteView bytes);

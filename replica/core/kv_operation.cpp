@@ -17,12 +17,18 @@ std::string_view check(const Operation& op) {
   return check(view_of(op));
 }
 
-void encode(const Operation& op, Bytes& out) {
+void encode(const OperationView& op, Bytes& out) {
+  out.reserve(out.size() + sizeof(std::uint8_t) + 3 * sizeof(std::uint32_t) + op.key.size() +
+              op.value.size() + op.expected.size());
   Writer w(out);
   w.put(static_cast<std::uint8_t>(op.kind));
   w.put_bytes(op.key);
   w.put_bytes(op.value);
   w.put_bytes(op.expected);
+}
+
+void encode(const Operation& op, Bytes& out) {
+  encode(view_of(op), out);
 }
 
 std::optional<OperationView> decode_operation_view(ByteView bytes) {
@@ -46,6 +52,8 @@ std::optional<Operation> decode_operation(ByteView bytes) {
 }
 
 void encode(const Result& result, Bytes& out) {
+  out.reserve(out.size() + 2 * sizeof(std::uint8_t) + sizeof(std::uint32_t) +
+              (result.value ? result.value->size() : 0));
   Writer w(out);
   w.put(static_cast<std::uint8_t>(result.status));
   w.put(static_cast<std::uint8_t>(result.value.has_value()));

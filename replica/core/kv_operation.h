@@ -54,6 +54,9 @@ inline OperationView view_of(const Operation& op) {
 std::string_view check(const OperationView& op);
 std::string_view check(const Operation& op);
 
+// Appends the encoding to `out`, reserving its exact size first (one allocation at
+// most: the client encodes every operation it sends).
+void encode(const OperationView& op, Bytes& out);
 void encode(const Operation& op, Bytes& out);
 std::optional<OperationView> decode_operation_view(ByteView bytes);
 std::optional<Operation> decode_operation(ByteView bytes);
