@@ -2,6 +2,7 @@
 // execution and replies.
 #include <algorithm>
 #include <array>
+#include <utility>
 #include <vector>
 
 #include "common/assert.h"
@@ -21,7 +22,7 @@ bool accepts_sender(const ReplicaConfig& config, ReplicaId sender, ReplicaId exp
 }
 }  // namespace
 
-void Replica::on_request(ClientId client, const Request& request) {
+void Replica::on_request(ClientId client, Request request) {
   Reply refusal{view_, request.session, request.request, ReplyStatus::not_primary, {}};
   // Only the primary in status normal accepts requests; others say which view they
   // are in, so the client can find primary(view).
@@ -36,7 +37,7 @@ void Replica::on_request(ClientId client, const Request& request) {
       return reply(client, std::move(refusal));
     }
     register_reply_to_[request.request.value()] = client;
-    queue_.push_back(Queued{client, request});
+    queue_.push_back(Queued{client, std::move(request)});
     return;
   }
   const ClientTable::Session* session = table_.find(request.session);
@@ -64,7 +65,7 @@ void Replica::on_request(ClientId client, const Request& request) {
   }
   in_flight_[request.session] = request.request;
   reply_to_[request.session] = client;
-  queue_.push_back(Queued{client, request});
+  queue_.push_back(Queued{client, std::move(request)});
 }
 
 void Replica::flush() {
@@ -299,13 +300,13 @@ void Replica::execute(const journal::EntryView& entry) {
     } else if (item.request <= session->request) {
       // Ordered twice (a retry re-proposed after a view change): executed once.
       if (item.request < session->request) return;
-      r.result = session->result;
+      if (replies) r.result = session->result;
     } else {
       result.clear();
       state_machine_.apply(item.operation, result);
       VSR_ASSERT(result.size() <= limits::kResultBytes);
       table_.record(item.session, item.request, result);
-      r.result = result;
+      if (replies) r.result = result;  // a backup replies to no one: no copy
     }
     if (!replies) return;
     auto to = reply_to_.find(item.session);

@@ -45,7 +45,9 @@ class Replica {
           const Boot& boot);
 
   void step(const Message& message);
-  void on_request(ClientId client, const Request& request);
+  // By value: an accepted request is moved into the queue (the driver passes the one it
+  // decoded; a caller keeping its own pays the copy).
+  void on_request(ClientId client, Request request);
   // Orders the requests queued since the last flush (the primary's batching point).
   void flush();
   void tick();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <utility>
 
 #include "common/assert.h"
 #include "replica/core/codec.h"
@@ -38,7 +39,7 @@ void EventLoop::on_frame(shm::Endpoint from, std::uint16_t kind, ByteView body) 
       return;
     }
     ++counters_.requests_in;
-    replica_.on_request(client_id(from), *request);
+    replica_.on_request(client_id(from), std::move(*request));
     return;
   }
   auto message = decode_message(message_kind, body);
