@@ -10,8 +10,11 @@
 #include <atomic>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <iostream>
+#include <optional>
 #include <random>
+#include <utility>
 
 #include <CLI/CLI.hpp>
 
@@ -108,6 +111,10 @@ int run(const std::string& cluster, std::uint32_t id, const std::filesystem::pat
   config.bugs.unstable_primary_order = g_bug == "unstable-primary-order";
   if (!g_bug.empty()) say("TEST BUILD: running with the bug '" + g_bug + "' put back");
 #endif
+  // Sync mode batch: the primary's log is synced by a thread of its own while the loop
+  // goes on (BackgroundSync); the core counts its own vote when that sync is reported.
+  std::function<void()> log_sync = storage->log_sync_for_background();
+  config.self_durability_reported = static_cast<bool>(log_sync);
   if (const std::string why = config.invalid_reason(); !why.empty()) {
     say("bad configuration: " + why);
     return 2;
@@ -130,10 +137,17 @@ int run(const std::string& cluster, std::uint32_t id, const std::filesystem::pat
 #ifdef VSR_TEST_BUGS
   loop_options.send_before_sync = g_bug == "skip-sync-before-send";
 #endif
-  vsr::process::EventLoop loop(loop_options, *segment, *port, replica,
-                               [&storage] { storage->sync(); },
-                               [&store] { return store.digest(); },
-                               [&storage] { return storage->superblock_pending(); });
+  std::optional<vsr::process::BackgroundSync> background;
+  if (log_sync) {
+    // Rings our own doorbell: a loop waiting for frames turns to report the sync.
+    background.emplace(std::move(log_sync), [&segment, id] {
+      segment->replica_doorbell(static_cast<std::uint32_t>(id)).ring();
+    });
+  }
+  vsr::process::EventLoop loop(
+      loop_options, *segment, *port, replica, [&storage] { storage->sync(); },
+      [&store] { return store.digest(); }, [&storage] { return storage->superblock_pending(); },
+      background ? &*background : nullptr);
   loop.run(g_stop);
   const auto& c = loop.counters();
   say("stopping: view " + std::to_string(replica.view().value()) + ", op " +
@@ -148,7 +162,9 @@ int run(const std::string& cluster, std::uint32_t id, const std::filesystem::pat
       std::to_string(t.wakes_in_window) + ", rung awake " + std::to_string(t.wakes_rung) +
       ", timed out " + std::to_string(t.wakes_timeout) + "); doorbells rung for sleepers " +
       std::to_string(t.wakes_sent) + "; syncs " + std::to_string(c.syncs) +
-      " (prepares sent before the sync " + std::to_string(c.prepares_before_sync) + ")");
+      " (prepares sent before the sync " + std::to_string(c.prepares_before_sync) +
+      "), background syncs " + std::to_string(background ? background->syncs() : 0) + " for " +
+      std::to_string(c.background_requests) + " requests");
   return 0;
 }
 

@@ -53,6 +53,14 @@ class PortCore {
   void flush();
   std::size_t poll(MessageSink sink);
   bool wait(std::chrono::microseconds timeout, bool may_spin);
+  // Work that reaches this process outside its rings (a thread of its own finishing
+  // something): wait() returns when `check(context)` is true. Whoever makes it true
+  // publishes first and then rings this process's own doorbell, so a wait that began
+  // just before cannot sleep through it. Null: none.
+  void set_local_work(bool (*check)(const void* context), const void* context) {
+    local_work_check_ = check;
+    local_work_context_ = context;
+  }
   // Pops and discards whatever the inbound rings hold (a new slot owner's first step).
   std::size_t discard_inbound();
 
@@ -85,7 +93,10 @@ class PortCore {
     return active_slots_ != nullptr ? active_slots_->read() : ActiveSlots::Snapshot{};
   }
   bool outbox_can_progress() const;
-  bool has_work() const { return has_inbound_data() || outbox_can_progress(); }
+  bool has_work() const {
+    return has_inbound_data() || outbox_can_progress() ||
+           (local_work_check_ != nullptr && local_work_check_(local_work_context_));
+  }
   std::size_t parse(InLink& in, ByteView bytes, MessageSink sink);
   FrameError check_generation(const InLink& in, const FrameHeader& header,
                               std::uint32_t current_generation, bool& stale) const;
@@ -111,6 +122,8 @@ class PortCore {
   std::chrono::nanoseconds last_work_{0};  // when wait() last saw work had been done
   bool worked_ = false;                    // messages delivered or frames pushed since
   bool polling_ = false;
+  bool (*local_work_check_)(const void*) = nullptr;
+  const void* local_work_context_ = nullptr;
   Counters counters_;
 };
 

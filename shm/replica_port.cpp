@@ -113,6 +113,11 @@ void ReplicaPort::flush() {
   core_->flush();
 }
 
+void ReplicaPort::set_local_work(bool (*check)(const void* context), const void* context) {
+  VSR_ASSERT_MSG(core_ != nullptr, "set_local_work on a moved-from replica port");
+  core_->set_local_work(check, context);
+}
+
 bool ReplicaPort::wait(std::chrono::microseconds timeout, bool may_spin) {
   VSR_ASSERT_MSG(core_ != nullptr, "wait on a moved-from replica port");
   return core_->wait(timeout, may_spin);

@@ -53,6 +53,9 @@ class ReplicaPort {
   // yield-polling window: the caller knows no answer is coming soon (say, it only
   // exchanged heartbeats), so polling would burn CPU for nothing.
   bool wait(std::chrono::microseconds timeout, bool may_spin = true);
+  // See PortCore::set_local_work: work from a thread of this process that wait() must
+  // not sleep through (the thread publishes, then rings this replica's doorbell).
+  void set_local_work(bool (*check)(const void* context), const void* context);
 
   const Counters& counters() const { return core_->counters(); }
   std::size_t pending_bytes() const { return core_->pending_bytes(); }

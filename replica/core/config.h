@@ -45,6 +45,13 @@ struct ReplicaConfig {
   std::size_t batch_max_bytes = 256 * 1024;
   std::size_t request_queue_max = 4096;  // client requests waiting for a Prepare
 
+  // How the primary's own copy of an entry counts toward its commit quorum. false: the
+  // driver makes the log durable before it hands the core its next input (sync mode
+  // none, or a synchronous sync each batch), so every appended entry counts at once.
+  // true: the driver syncs the primary's log in the background and reports what is
+  // durable with on_durable(); until then an entry needs f+1 backups' PrepareOks.
+  bool self_durability_reported = false;
+
   std::uint64_t checkpoint_interval = 1000;  // ops between checkpoints (also when the ring fills)
   std::size_t client_table_capacity = 1024;
 

@@ -225,25 +225,56 @@ std::uint32_t Replica::backups_needed() const {
   return config_.f();
 }
 
-void Replica::try_commit() {
-  const std::uint32_t needed = backups_needed();
-  OpNumber target = op();
-  if (needed > 0) {
-    // On the stack: this runs for every PrepareOk.
-    std::array<OpNumber, kMaxReplicas> acks{};
-    std::size_t count = 0;
-    for (ReplicaId r = 0; r < config_.replica_count; ++r) {
-      if (r != config_.self) acks[count++] = acked_[r];
-    }
-    VSR_ASSERT(needed <= count);
-    // Insertion sort, descending: at most 6 elements.
-    for (std::size_t i = 1; i < count; ++i) {
-      for (std::size_t j = i; j > 0 && acks[j - 1] < acks[j]; --j) std::swap(acks[j - 1], acks[j]);
-    }
-    target = acks[needed - 1];
+OpNumber Replica::self_acked() const {
+  if (!config_.self_durability_reported) return op();
+  if (durable_rewrites_ != journal_.rewrites()) return OpNumber(0);
+  return std::min(durable_op_, op());
+}
+
+void Replica::on_durable(OpNumber op, std::uint64_t rewrites) {
+  if (rewrites != journal_.rewrites()) return;  // the log changed since that sync began
+  if (durable_rewrites_ != rewrites) {
+    durable_rewrites_ = rewrites;
+    durable_op_ = OpNumber(0);
   }
-  // An ack for n says the backup holds every entry up to n (backups append only
-  // contiguously and verify the chain), so n acked by f backups commits everything
+  durable_op_ = std::max(durable_op_, op);
+  if (status_ == Status::normal && is_primary()) try_commit();
+}
+
+bool Replica::wants_durable() const {
+  if (!config_.self_durability_reported || status_ != Status::normal || !is_primary()) return false;
+  if (self_acked() >= op()) return false;
+  if (commit_stalled_ticks_ >= 2) return true;
+  std::uint32_t keeping_up = 0;
+  for (ReplicaId r = 0; r < config_.replica_count; ++r) {
+    if (r != config_.self && acked_[r] >= commit_) ++keeping_up;
+  }
+  return keeping_up < config_.quorum();
+}
+
+void Replica::try_commit() {
+  // The primary's own copy is one vote: an acknowledgement by f backups completes the
+  // quorum of f+1 when the primary's copy counts, or f+1 backups when it does not yet.
+  const std::uint32_t needed = backups_needed();
+  // On the stack: this runs for every PrepareOk.
+  std::array<OpNumber, kMaxReplicas> votes{};
+  std::size_t count = 0;
+  votes[count++] = self_acked();
+  for (ReplicaId r = 0; r < config_.replica_count; ++r) {
+    if (r != config_.self) votes[count++] = acked_[r];
+  }
+  VSR_ASSERT(needed < count);
+  // Insertion sort, descending: at most 7 elements.
+  for (std::size_t i = 1; i < count; ++i) {
+    for (std::size_t j = i; j > 0 && votes[j - 1] < votes[j]; --j)
+      std::swap(votes[j - 1], votes[j]);
+  }
+  // The (needed+1)-th highest vote: held by needed+1 replicas. With the primary's copy
+  // counting at once (self_acked() == op(), the highest), that is the needed-th highest
+  // backup ack, as VRR has it.
+  const OpNumber target = std::min(votes[needed], op());
+  // An ack for n says the replica holds every entry up to n (backups append only
+  // contiguously and verify the chain), so n acked by a quorum commits everything
   // below n as well. (R#7)
   if (target > commit_) commit_through(target);
 }
@@ -323,6 +354,9 @@ void Replica::execute(const journal::EntryView& entry) {
 
 void Replica::primary_tick() {
   try_commit();  // e.g. after a restart, a cluster of one commits what it holds
+  const bool stalled = commit_ == commit_at_last_tick_ && commit_ < op();
+  commit_stalled_ticks_ = stalled ? commit_stalled_ticks_ + 1 : 0;
+  commit_at_last_tick_ = commit_;
   ++ticks_since_prepare_;
   if (++ticks_since_retry_ >= config_.prepare_retry_ticks) {
     ticks_since_retry_ = 0;

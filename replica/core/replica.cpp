@@ -165,6 +165,7 @@ void Replica::reset_view_state() {
   do_view_change_sent_ = false;
   awaiting_committed_.reset();
   acked_.fill(OpNumber(0));
+  commit_stalled_ticks_ = 0;
   future_.clear();
   gap_ticks_ = 0;
   queue_.clear();

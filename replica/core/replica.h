@@ -51,6 +51,17 @@ class Replica {
   // Orders the requests queued since the last flush (the primary's batching point).
   void flush();
   void tick();
+  // The driver's report that this replica's log is durable through `op`, from a sync
+  // that began when the journal's rewrite count was `rewrites` (a report from before a
+  // rewrite is ignored: the sync may predate the entries now at those ops). Counts as
+  // the primary's own PrepareOk when config().self_durability_reported.
+  void on_durable(OpNumber op, std::uint64_t rewrites);
+  // self_durability_reported: whether the primary's own vote is needed now, so its
+  // driver should sync the log without waiting. False while f+1 backups keep up on
+  // their own (they alone commit each batch: one device flush less per batch); true when
+  // fewer do (a backup down or lagging) or when the commit number has not moved for two
+  // whole tick intervals with ops pending. The driver also syncs now and then regardless.
+  bool wants_durable() const;
   // Advisory: the supervisor saw this replica die. Never needed for safety.
   void hint_replica_down(ReplicaId replica);
 
@@ -101,6 +112,9 @@ class Replica {
   void append_prepare(const Prepare& m);
   void send_prepare_ok(OpNumber op);
   void try_commit();
+  // How far the primary's own log counts as acknowledged (op() when the driver syncs
+  // before every input, else what on_durable() reported and no rewrite undid).
+  OpNumber self_acked() const;
   // Executes every held entry up to `target`, strictly in order. (R#10 nit)
   void commit_through(OpNumber target);
   void execute(const journal::EntryView& entry);
@@ -163,6 +177,12 @@ class Replica {
   // Primary.
   std::deque<Queued> queue_;
   std::array<OpNumber, kMaxReplicas> acked_{};  // highest op each backup acked in this view
+  // self_durability_reported: our log is durable through durable_op_ as long as the
+  // journal's rewrite count is still durable_rewrites_.
+  OpNumber durable_op_;
+  std::uint64_t durable_rewrites_ = 0;
+  OpNumber commit_at_last_tick_;            // primary: commit_ at the previous tick
+  std::uint32_t commit_stalled_ticks_ = 0;  // ticks the commit number stood with ops pending
   std::unordered_map<SessionId, ClientId> reply_to_;
   std::unordered_map<std::uint64_t, ClientId> register_reply_to_;  // by nonce
   std::unordered_map<SessionId, RequestNumber> in_flight_;

@@ -159,6 +159,7 @@ void Journal::append(const EntryHeader& header, ByteView body) {
 void Journal::replace_suffix(OpNumber after, std::span<const Entry> entries, ViewNumber view,
                              ViewNumber last_normal_view, OpNumber commit) {
   VSR_ASSERT(after >= superblock_.checkpoint_op);
+  ++rewrites_;
   mark_untrustworthy();
   log_.truncate_after(after);
   for (const Entry& e : entries) log_.append(e.header, e.body, superblock_.checkpoint_op);
@@ -171,6 +172,7 @@ void Journal::replace_suffix(OpNumber after, std::span<const Entry> entries, Vie
 
 void Journal::install_checkpoint(const CheckpointState& checkpoint, std::span<const Entry> entries,
                                  ViewNumber view, ViewNumber last_normal_view, OpNumber commit) {
+  ++rewrites_;
   mark_untrustworthy();
   snapshots_.write(checkpoint.op,
                    encode_checkpoint_blob(checkpoint.op, checkpoint.checksum, checkpoint.state));

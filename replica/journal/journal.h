@@ -59,7 +59,15 @@ class Journal {
 
   bool can_append(std::size_t body_size) const;
   void append(const EntryHeader& header, ByteView body);
-  bool repair(const EntryHeader& header, ByteView body) { return log_.repair(header, body); }
+  bool repair(const EntryHeader& header, ByteView body) {
+    ++rewrites_;
+    return log_.repair(header, body);
+  }
+
+  // How many times entries already written were replaced or rewritten (replace_suffix,
+  // install_checkpoint, repair): a sync that began before a change vouches only for
+  // what was written then, so whoever reports durability compares this count.
+  std::uint64_t rewrites() const { return rewrites_; }
 
   // Atomically: drop every entry after `after`, append `entries` (which must chain
   // onto the entry at `after`), and persist the view state.
@@ -88,6 +96,7 @@ class Journal {
   SnapshotStore& snapshots_;
   Identity identity_;
   Geometry geometry_;
+  std::uint64_t rewrites_ = 0;
   Superblock superblock_;
   LogRing log_;
 };

@@ -12,7 +12,7 @@ namespace vsr::process {
 EventLoop::EventLoop(const LoopOptions& options, shm::Segment& segment, shm::ReplicaPort& port,
                      Replica& replica, std::function<void()> sync,
                      std::function<std::uint64_t()> state_digest,
-                     std::function<bool()> superblock_pending)
+                     std::function<bool()> superblock_pending, BackgroundSync* background)
     : options_(options),
       segment_(segment),
       port_(port),
@@ -20,13 +20,31 @@ EventLoop::EventLoop(const LoopOptions& options, shm::Segment& segment, shm::Rep
       sync_(std::move(sync)),
       state_digest_(std::move(state_digest)),
       superblock_pending_(std::move(superblock_pending)),
+      background_(background),
       next_tick_(std::chrono::steady_clock::now() + options.tick),
       down_seen_(segment.replica_count(), 0) {
+  // Only a core that waits for on_durable() may have its log synced in the background.
+  VSR_ASSERT(background_ == nullptr ||
+             (options_.sync_each_batch && replica_.config().self_durability_reported));
+  // A background sync finishing is work for the wait (the thread rings our doorbell
+  // after it publishes).
+  if (background_ != nullptr) {
+    port_.set_local_work(
+        [](const void* context) {
+          const auto* loop = static_cast<const EventLoop*>(context);
+          return loop->background_->completed_sequence() != loop->reported_sequence_;
+        },
+        this);
+  }
   // Deaths the supervisor saw before we started are no news.
   for (std::uint32_t r = 0; r < segment_.replica_count(); ++r) {
     down_seen_[r] = segment_.replica_down_count(r);
   }
   publish_status(true, std::chrono::steady_clock::now());
+}
+
+EventLoop::~EventLoop() {
+  port_.set_local_work(nullptr, nullptr);
 }
 
 void EventLoop::on_frame(shm::Endpoint from, std::uint16_t kind, ByteView body) {
@@ -80,9 +98,58 @@ void EventLoop::send_message(const Envelope& e) {
   }
 }
 
+bool EventLoop::needs_no_local_sync(const Output& out) const {
+  for (const Envelope& e : out.messages) {
+    if (!std::holds_alternative<Prepare>(e.message) && !std::holds_alternative<Commit>(e.message)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void EventLoop::report_durable() {
+  if (synced_last_turn_) {
+    synced_last_turn_ = false;
+    replica_.on_durable(replica_.op(), replica_.journal().rewrites());
+  }
+  if (background_ == nullptr || background_->completed_sequence() == reported_sequence_) return;
+  const BackgroundSync::Mark mark = background_->completed();
+  reported_sequence_ = mark.sequence;
+  replica_.on_durable(mark.op, mark.rewrites);
+  protocol_work_ = true;
+}
+
+void EventLoop::request_background_sync(std::chrono::steady_clock::time_point now) {
+  if (background_ == nullptr || !replica_.is_primary()) return;
+  const OpNumber op = replica_.op();
+  const std::uint64_t rewrites = replica_.journal().rewrites();
+  if (op == requested_op_ && rewrites == requested_rewrites_) return;  // asked already
+  // While f+1 backups commit each batch on their own, the primary's flush would only
+  // compete with theirs for the device: it syncs when its vote is needed, and now and
+  // then so that its log does not lag far behind.
+  if (!replica_.wants_durable() && now - last_request_ < options_.lazy_sync_interval) return;
+  requested_op_ = op;
+  requested_rewrites_ = rewrites;
+  last_request_ = now;
+  background_->request(op, rewrites);
+  ++counters_.background_requests;
+}
+
 void EventLoop::send_output() {
   Output& out = replica_.output();
   if (out.empty()) return;
+  // The primary's usual turn, when its log is synced in the background: what it sends
+  // now vouches for nothing in its own log (Prepares claim nothing; a Commit and a reply
+  // follow a commit, which counted our own copy only if on_durable() said it was
+  // durable). The view they carry is durable unless the superblock is pending.
+  if (background_ != nullptr && replica_.is_primary() &&
+      !(superblock_pending_ && superblock_pending_()) && needs_no_local_sync(out)) {
+    for (const Envelope& e : out.messages)
+      send_message(e);
+    send_replies(out);
+    out.clear();
+    return;
+  }
   std::size_t sent_early = 0;
 #ifdef VSR_TEST_BUGS
   if (options_.send_before_sync) {
@@ -114,10 +181,23 @@ void EventLoop::send_output() {
         counters_.prepares_before_sync += sent_early;
       }
     }
+    // A sync here must not report durable what a background sync still writes. (An
+    // fdatasync also waits for writeback already under way; draining says so plainly.)
+    if (background_ != nullptr) background_->drain();
     sync_();
     ++counters_.syncs;
+    if (background_ != nullptr) {
+      synced_last_turn_ = true;  // reported at the next turn (the output is being sent)
+      requested_op_ = replica_.op();
+      requested_rewrites_ = replica_.journal().rewrites();
+    }
   }
   for (std::size_t i = sent_early; i < out.messages.size(); ++i) send_message(out.messages[i]);
+  send_replies(out);
+  out.clear();
+}
+
+void EventLoop::send_replies(const Output& out) {
   for (const ClientReply& r : out.replies) {
     encoded_.clear();
     encode(r.reply, encoded_);
@@ -125,7 +205,6 @@ void EventLoop::send_output() {
         ? ++counters_.replies_out
         : ++counters_.dropped_out;
   }
-  out.clear();
 }
 
 void EventLoop::publish_status(bool force, std::chrono::steady_clock::time_point now) {
@@ -159,6 +238,7 @@ void EventLoop::publish_status(bool force, std::chrono::steady_clock::time_point
 
 std::size_t EventLoop::turn(std::chrono::steady_clock::time_point now) {
   ++counters_.turns;
+  report_durable();
   const std::size_t frames =
       port_.poll([this](shm::Endpoint from, std::uint16_t kind, ByteView body) {
         on_frame(from, kind, body);
@@ -175,6 +255,7 @@ std::size_t EventLoop::turn(std::chrono::steady_clock::time_point now) {
   }
   if (ticks > 0) replica_.flush();
   send_output();
+  request_background_sync(now);
   port_.flush();
   publish_status(false, now);
   // One clock reading per turn, not per frame: `now` is when the turn began.
@@ -186,7 +267,8 @@ std::size_t EventLoop::turn(std::chrono::steady_clock::time_point now) {
 void EventLoop::run(const std::atomic<bool>& stop) {
   while (!stop.load(std::memory_order_relaxed)) {
     const auto now = std::chrono::steady_clock::now();
-    if (turn(now) > 0) continue;  // busy: go round again at once
+    // Busy, or a sync to report: go round again at once.
+    if (turn(now) > 0 || synced_last_turn_) continue;
     const bool active = now - last_active_ < options_.idle_after;
     auto timeout = std::chrono::duration_cast<std::chrono::microseconds>(next_tick_ - now);
     if (!active) timeout = std::max(timeout, options_.idle_wait);

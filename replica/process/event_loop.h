@@ -5,7 +5,10 @@
 //   the status board -> sleep on the doorbell until a frame or the next tick.
 //
 // The order is the contract: nothing the core produced leaves the process before
-// the journal writes it depends on are durable.
+// the journal writes it depends on are durable. One exception, in sync mode batch with
+// a BackgroundSync: a primary whose turn produced only Prepares, Commits and client
+// replies sends them at once (none of them vouches for its own log) and has its log
+// synced in the background; the core counts its own vote when that sync is reported.
 #pragma once
 
 #include <atomic>
@@ -15,6 +18,7 @@
 #include <vector>
 
 #include "replica/core/replica.h"
+#include "replica/process/background_sync.h"
 #include "shm/shm.h"
 
 namespace vsr::process {
@@ -25,6 +29,9 @@ struct LoopOptions {
   // timeouts to fire, not so many that retransmissions pile up.
   std::uint32_t max_ticks_per_turn = 200;
   bool sync_each_batch = false;  // sync mode batch
+  // With a BackgroundSync: the longest a primary whose vote is not needed leaves the
+  // entries it appended unsynced (its log's lag behind its backups after a power cut).
+  std::chrono::microseconds lazy_sync_interval{10000};
   // Waiting well. After protocol work (anything but the idle primary's Commit
   // heartbeat), the loop yield-polls for the port's window, as the answer usually comes
   // within microseconds. With no such work for `idle_after`, it skips that window and
@@ -50,6 +57,7 @@ struct LoopCounters {
   std::uint64_t dropped_out = 0;
   std::uint64_t syncs = 0;
   std::uint64_t prepares_before_sync = 0;  // the primary's Prepares sent while its sync ran
+  std::uint64_t background_requests = 0;   // turns that left the log's sync to the thread
 };
 
 class EventLoop {
@@ -57,7 +65,11 @@ class EventLoop {
   EventLoop(const LoopOptions& options, shm::Segment& segment, shm::ReplicaPort& port,
             Replica& replica, std::function<void()> sync,
             std::function<std::uint64_t()> state_digest,
-            std::function<bool()> superblock_pending = {});
+            std::function<bool()> superblock_pending = {}, BackgroundSync* background = nullptr);
+  ~EventLoop();
+  // The port keeps a pointer to the loop (its local work): neither copied nor moved.
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
 
   // Runs until stop is set (SIGTERM/SIGINT). Returns when it has flushed and synced.
   void run(const std::atomic<bool>& stop);
@@ -69,7 +81,17 @@ class EventLoop {
   void on_frame(shm::Endpoint from, std::uint16_t kind, ByteView body);
   void check_hints();
   void send_output();
+  // Hands the core what is durable now: a completed background sync, or the
+  // synchronous sync of the last turn.
+  void report_durable();
+  // Asks background_ to sync the primary's log when its vote is needed (or when the
+  // last request is older than lazy_sync_interval and the log grew since).
+  void request_background_sync(std::chrono::steady_clock::time_point now);
+  // True if every message of this turn's output may leave before the journal is
+  // synced (the background path): Prepares and Commits claim nothing about our log.
+  bool needs_no_local_sync(const Output& out) const;
   void send_message(const Envelope& envelope);
+  void send_replies(const Output& out);
   void publish_status(bool force, std::chrono::steady_clock::time_point now);
 
   LoopOptions options_;
@@ -79,6 +101,12 @@ class EventLoop {
   std::function<void()> sync_;
   std::function<std::uint64_t()> state_digest_;
   std::function<bool()> superblock_pending_;
+  BackgroundSync* background_;
+  std::uint64_t reported_sequence_ = 0;  // background_'s last completion handed to the core
+  bool synced_last_turn_ = false;        // a synchronous sync to report at the next turn
+  OpNumber requested_op_;                // what background_ was last asked to cover
+  std::uint64_t requested_rewrites_ = 0;
+  std::chrono::steady_clock::time_point last_request_;
   LoopCounters counters_;
   std::chrono::steady_clock::time_point next_tick_;
   std::vector<std::uint64_t> down_seen_;

@@ -150,6 +150,11 @@ void MmapRegion::write(std::size_t offset, ByteView data) {
   }
 }
 
+void MmapRegion::sync_file_data() const {
+  VSR_ASSERT(mode_ == SyncMode::batch && writes_ == Writes::immediate);
+  if (::fdatasync(fd_) != 0) io_fatal("fdatasync of", path_, errno);
+}
+
 void MmapRegion::sync() {
   if (dirty_begin_ == dirty_end_) return;
   if (mode_ == SyncMode::batch) {

@@ -69,6 +69,11 @@ class MmapRegion final : public journal::Region {
   }
   void write(std::size_t offset, ByteView data) override;
   void sync() override;
+  // One fdatasync of the file, nothing else: every write() made before the call is
+  // durable when it returns (sync mode batch writes with pwrite, Writes::immediate).
+  // Touches no member but the descriptor, so another thread may call it while this
+  // one writes (what a later sync() still covers is unchanged). A failure is fatal.
+  void sync_file_data() const;
 
   const std::filesystem::path& path() const { return path_; }
   // Page-aligned [begin, end) of the bytes written since the last sync (empty:

@@ -275,4 +275,10 @@ void ReplicaStorage::close_files() {
   superblock_.reset();
 }
 
+std::function<void()> ReplicaStorage::log_sync_for_background() {
+  if (options_.sync_mode != SyncMode::batch || write_behind(options_)) return {};
+  const MmapRegion* log = log_.get();
+  return [log] { log->sync_file_data(); };
+}
+
 }  // namespace vsr::storage

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -88,6 +89,11 @@ class ReplicaStorage {
   // superblock). The driver calls it once per batch, before it sends anything the
   // batch produced. Sync mode none: does nothing. A failed sync aborts.
   void sync() { journal_->sync(); }
+  // Sync mode batch: a function that makes the log's writes so far durable (one
+  // fdatasync of the log file), safe to run on another thread while this one writes
+  // (BackgroundSync). Empty in sync mode none, and in test builds whose journal writes
+  // wait in process memory until sync() (write-behind): those must sync in order.
+  std::function<void()> log_sync_for_background();
   // True if the superblock (view, last_normal_view, commit, checkpoint) changed since
   // the last sync: only log entries wait for the next sync otherwise.
   bool superblock_pending() const {

@@ -325,5 +325,82 @@ TEST(NormalOperation, EveryReplicaExecutesButOnlyThePrimaryReplies) {
   EXPECT_EQ(replies_to(h, 100, 1), 1u);
 }
 
+// ---- The primary's own vote, reported by its driver (sync mode batch) ----
+// With ReplicaConfig::self_durability_reported the driver syncs the primary's log in the
+// background: the primary's copy counts toward a quorum only once on_durable() says so.
+
+void report_durable(Replica& r, OpNumber op) {
+  r.on_durable(op, r.journal().rewrites());
+}
+
+TEST(PrimaryVote, OneBackupAndAnUnsyncedPrimaryAreNotAQuorum) {
+  Harness h(3, [](ReplicaConfig& c) { c.self_durability_reported = true; });
+  h.boot_all();
+  h.request(0, 100, Request{SessionId(0), RequestNumber(1), {}});
+  ASSERT_EQ(h.r(0).op(), OpNumber(1));
+  h.run([](const Sent& s) { return s.to == 1 || s.from == 1; });  // backup 1 acks, 2 hears nothing
+  EXPECT_EQ(h.r(0).commit(), OpNumber(0));
+  // A report from before a rewrite of the log vouches for nothing.
+  h.r(0).on_durable(OpNumber(1), h.r(0).journal().rewrites() + 1);
+  EXPECT_EQ(h.r(0).commit(), OpNumber(0));
+  report_durable(h.r(0), OpNumber(1));
+  EXPECT_EQ(h.r(0).commit(), OpNumber(1));
+  h.collect();
+  EXPECT_EQ(h.replies().size(), 1u);
+}
+
+TEST(PrimaryVote, FPlusOneBackupsCommitWithoutThePrimarysSync) {
+  Harness h(3, [](ReplicaConfig& c) { c.self_durability_reported = true; });
+  h.boot_all();
+  h.request(0, 100, Request{SessionId(0), RequestNumber(1), {}});
+  h.run([](const Sent& s) { return s.from != 2; });  // only backup 1's ack arrives
+  EXPECT_EQ(h.r(0).commit(), OpNumber(0));
+  h.tick(0, h.node(0).config.prepare_retry_ticks);  // resent; now both backups ack
+  h.run();
+  EXPECT_EQ(h.r(0).commit(), OpNumber(1));
+}
+
+TEST(PrimaryVote, WithoutTheReportACopyCountsAtOnce) {
+  Harness h(3);  // the driver syncs before every input (sync mode none, tests, the simulator)
+  h.boot_all();
+  h.request(0, 100, Request{SessionId(0), RequestNumber(1), {}});
+  h.run([](const Sent& s) { return s.to == 1 || s.from == 1; });
+  EXPECT_EQ(h.r(0).commit(), OpNumber(1));
+  EXPECT_FALSE(h.r(0).wants_durable());
+}
+
+TEST(PrimaryVote, ThePrimaryWantsItsSyncWhenBackupsAloneDoNotCommit) {
+  Harness h(3, [](ReplicaConfig& c) { c.self_durability_reported = true; });
+  h.boot_all();
+  h.request(0, 100, Request{SessionId(0), RequestNumber(1), {}});
+  // Both backups keep up: they commit without the primary's flush.
+  EXPECT_FALSE(h.r(0).wants_durable());
+  h.run();
+  EXPECT_EQ(h.r(0).commit(), OpNumber(1));
+  // Op 2 reaches backup 1 only: still nothing says a backup fell behind...
+  h.request(0, 100, Request{SessionId(0), RequestNumber(2), {}});
+  h.run([](const Sent& s) { return s.to == 1 || s.from == 1; });
+  EXPECT_EQ(h.r(0).commit(), OpNumber(1));
+  EXPECT_FALSE(h.r(0).wants_durable());
+  // ...until the commit number stands still for two whole tick intervals (the first
+  // tick only notes where it stood).
+  h.tick(0, 2);
+  EXPECT_FALSE(h.r(0).wants_durable());
+  h.tick(0, 1);
+  EXPECT_TRUE(h.r(0).wants_durable());
+  h.in_flight().clear();
+  report_durable(h.r(0), OpNumber(2));
+  EXPECT_EQ(h.r(0).commit(), OpNumber(2));
+  EXPECT_FALSE(h.r(0).wants_durable()) << "nothing left to sync";
+  h.tick(0, 1);  // the commit number moved: no stall
+  h.in_flight().clear();
+  // Backup 2 is behind the commit number now: every new op needs the primary's vote.
+  h.request(0, 100, Request{SessionId(0), RequestNumber(3), {}});
+  EXPECT_EQ(h.r(0).op(), OpNumber(3));
+  EXPECT_TRUE(h.r(0).wants_durable());
+  // A backup never wants the primary's sync.
+  EXPECT_FALSE(h.r(1).wants_durable());
+}
+
 }  // namespace
 }  // namespace vsr::test

@@ -107,6 +107,12 @@ class Simulation {
   void inject_faults();
   void undo_due_faults();
   void heal();
+  // Sync mode batch's driver, modelled: a primary's log is "synced in the background"
+  // (ReplicaConfig::self_durability_reported) and the sync is reported a few ticks later.
+  // The simulated storage loses nothing a process wrote, so this shows the quorum with a
+  // late own vote stays live and agrees; losing unsynced writes is the storage tests'.
+  void maybe_start_sync(ReplicaId r);
+  void finish_sync(ReplicaId r);
   void check_agreement();
   bool converged();
   void check_linearizable();
@@ -138,6 +144,17 @@ class Simulation {
   std::vector<OpNumber> checked_;
   std::vector<OpNumber> digest_checked_;
 
+  struct Syncing {
+    std::uint64_t due = 0;
+    std::uint64_t boots = 0;  // the process that asked (a crash ends its sync)
+    OpNumber op;
+    std::uint64_t rewrites = 0;
+  };
+  // Its own stream, so that runs without background syncs draw what they always drew.
+  Rng durability_rng_;
+  std::vector<std::optional<Syncing>> syncing_;
+  std::vector<std::pair<OpNumber, std::uint64_t>> sync_requested_;
+
   Result result_;
   ChecksumStream trace_hash_{0x7472616365ULL};
 };
@@ -146,7 +163,8 @@ Simulation::Simulation(const Options& options)
     : options_(options),
       rng_(options.seed),
       plan_(draw_plan(options, rng_)),
-      network_(plan_.replicas, plan_.replicas + plan_.clients, rng_.fork()) {
+      network_(plan_.replicas, plan_.replicas + plan_.clients, rng_.fork()),
+      durability_rng_(options.seed ^ 0x64757261626c65ULL) {
   network_.set_faults(plan_.network);
   result_.seed = options.seed;
   result_.replicas = plan_.replicas;
@@ -160,6 +178,10 @@ Simulation::Simulation(const Options& options)
 #else
   VSR_ASSERT_MSG(options.bug.empty(), "bug switches exist only in the test build");
 #endif
+  result_.background_sync = durability_rng_.chance(0.5);
+  plan_.config.self_durability_reported = result_.background_sync;
+  syncing_.assign(plan_.replicas, std::nullopt);
+  sync_requested_.assign(plan_.replicas, {OpNumber(0), 0});
   for (ReplicaId r = 0; r < plan_.replicas; ++r) {
     ReplicaConfig config = plan_.config;
     config.self = r;
@@ -193,6 +215,11 @@ void Simulation::trace(const std::string& what) {
 void Simulation::boot(ReplicaId r) {
   ReplicaHost& host = *hosts_[r];
   const Boot::Kind kind = host.start(rng_.next());
+  // A new process: its driver has asked for no sync yet.
+  if (!syncing_.empty()) {
+    syncing_[r].reset();
+    sync_requested_[r] = {OpNumber(0), 0};
+  }
   checked_[r] = OpNumber(0);
   digest_checked_[r] = OpNumber(0);
   if (kind == Boot::Kind::recover) {
@@ -249,6 +276,34 @@ void Simulation::collect(ReplicaId r) {
     network_.send(now_, r, static_cast<NodeId>(reply.client), MessageKind::reply, std::move(bytes));
   }
   out.clear();
+  maybe_start_sync(r);
+}
+
+void Simulation::maybe_start_sync(ReplicaId r) {
+  if (!result_.background_sync || syncing_[r]) return;
+  Replica& replica = hosts_[r]->replica();
+  if (!replica.is_primary()) return;
+  const std::pair<OpNumber, std::uint64_t> mark{replica.op(), replica.journal().rewrites()};
+  if (mark == sync_requested_[r]) return;
+  // When the vote is wanted, and now and then regardless (the driver's lazy sync).
+  if (!replica.wants_durable() && !durability_rng_.chance(0.1)) return;
+  sync_requested_[r] = mark;
+  syncing_[r] =
+      Syncing{now_ + durability_rng_.between(1, 4), hosts_[r]->boots(), mark.first, mark.second};
+}
+
+void Simulation::finish_sync(ReplicaId r) {
+  ReplicaHost& host = *hosts_[r];
+  if (!syncing_[r] || syncing_[r]->due > now_) return;
+  const Syncing done = *syncing_[r];
+  syncing_[r].reset();
+  if (!host.up() || host.boots() != done.boots) return;
+  ++result_.durable_reports;
+  try {
+    host.replica().on_durable(done.op, done.rewrites);  // may commit, execute, checkpoint
+  } catch (const journal::ProcessKilled&) {
+  }
+  collect(r);
 }
 
 void Simulation::deliver(const Packet& packet) {
@@ -300,6 +355,8 @@ void Simulation::tick_replicas() {
   for (ReplicaId r = 0; r < plan_.replicas; ++r) {
     ReplicaHost& host = *hosts_[r];
     if (!host.up() || host.paused) continue;
+    finish_sync(r);
+    if (!host.up()) continue;
     try {
       host.replica().tick();
       host.replica().flush();
@@ -617,7 +674,9 @@ std::ostream& operator<<(std::ostream& out, const Result& r) {
       << " partitions=" << r.faults.partitions << " flips=" << r.faults.bit_flips
       << " faulty=" << r.faults.faulty_entries << " repaired=" << r.faults.repairs
       << " recoveries=" << r.faults.recoveries
-      << " trace=" << std::hex << r.trace_hash << std::dec;
+      << " background_sync=" << (r.background_sync ? "on" : "off")
+      << " durable_reports=" << r.durable_reports << " trace=" << std::hex << r.trace_hash
+      << std::dec;
   for (const std::string& v : r.violations) out << "\n  VIOLATION " << v;
   return out;
 }

@@ -61,6 +61,10 @@ struct Result {
   std::uint64_t commits = 0;
   std::uint64_t max_view = 0;
   std::uint64_t messages = 0;
+  // The primary's own vote came from delayed background-sync reports (on_durable), as in
+  // sync mode batch; how many such reports reached a replica.
+  bool background_sync = false;
+  std::uint64_t durable_reports = 0;
   FaultCounts faults;
   std::uint64_t trace_hash = 0;  // equal for equal runs: shows a replay is identical
 
