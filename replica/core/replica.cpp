@@ -67,7 +67,17 @@ Replica::Replica(const ReplicaConfig& config, journal::Journal& journal,
   // (VRR 4.3 applies only to replicas without trustworthy state). That is safe
   // because view and last_normal_view were persisted before any message of the view
   // was sent, and every entry before it was acknowledged.
-  if (last_normal_view_ == view_ && holds_whole_log()) {
+  //
+  // Except the primary of that view when its own copy did not have to count toward
+  // its commits (self_durability_reported): f+1 backups may have committed entries it
+  // never synced, which a power cut took from its log. Resuming, it would give new
+  // entries those op numbers and the backups would replace the committed ones. It
+  // starts a view change instead: any quorum of DoViewChanges holds a log with every
+  // committed entry, and the longest log of the latest normal view wins.
+  const bool may_lack_commits = config_.self_durability_reported && is_primary();
+  if (last_normal_view_ == view_ && holds_whole_log() && may_lack_commits) {
+    start_view_change(view_.next());
+  } else if (last_normal_view_ == view_ && holds_whole_log()) {
     status_ = Status::normal;
   } else {
     status_ = Status::view_change;

@@ -60,8 +60,9 @@ class Journal {
   bool can_append(std::size_t body_size) const;
   void append(const EntryHeader& header, ByteView body);
   bool repair(const EntryHeader& header, ByteView body) {
-    ++rewrites_;
-    return log_.repair(header, body);
+    const bool repaired = log_.repair(header, body);  // false: nothing was written
+    if (repaired) ++rewrites_;
+    return repaired;
   }
 
   // How many times entries already written were replaced or rewritten (replace_suffix,

@@ -24,8 +24,10 @@ EventLoop::EventLoop(const LoopOptions& options, shm::Segment& segment, shm::Rep
       next_tick_(std::chrono::steady_clock::now() + options.tick),
       down_seen_(segment.replica_count(), 0) {
   // Only a core that waits for on_durable() may have its log synced in the background.
+  // The fast path trusts superblock_pending to say whether the view is durable yet.
   VSR_ASSERT(background_ == nullptr ||
-             (options_.sync_each_batch && replica_.config().self_durability_reported));
+             (options_.sync_each_batch && replica_.config().self_durability_reported &&
+              superblock_pending_));
   // A background sync finishing is work for the wait (the thread rings our doorbell
   // after it publishes).
   if (background_ != nullptr) {

@@ -107,6 +107,13 @@ std::unique_ptr<MmapRegion> MmapRegion::open(const std::filesystem::path& path, 
   // Cheap when every block is allocated; allocates the holes of a sparse copy, so a
   // full disk is this error and not a SIGBUS at some later write.
   preallocate(fd.get(), path, size);
+  // Sync mode batch: a killed predecessor may have left writes in the page cache that
+  // it never synced. This process reads them as its state and would vouch for them (a
+  // PrepareOk, the primary's own vote) after a sync that finds nothing of its own to
+  // write: make them durable before anything is read.
+  if (mode == SyncMode::batch && ::fdatasync(fd.get()) != 0) {
+    throw os_error("cannot fdatasync", path, errno);
+  }
   std::byte* base = map(fd.get(), path, size);
   // Opening reads the whole file next (the journal checks every entry): start
   // reading all of it now, in large requests, instead of a fault at a time. Only

@@ -56,7 +56,8 @@ class MmapRegion final : public journal::Region {
   static std::unique_ptr<MmapRegion> create(const std::filesystem::path& path, std::size_t size,
                                             SyncMode mode, Writes writes = Writes::immediate);
   // Opens an existing `path`, which must be a regular file of exactly `size` bytes
-  // (never extended or shrunk here). Throws Error.
+  // (never extended or shrunk here). In sync mode batch, syncs what the page cache
+  // holds of it first (a killed predecessor's unsynced writes). Throws Error.
   static std::unique_ptr<MmapRegion> open(const std::filesystem::path& path, std::size_t size,
                                           SyncMode mode, Writes writes = Writes::immediate);
 

@@ -2,6 +2,9 @@
 // docs/vr-rules.md, one scripted scenario per rule; R#n names the review finding.
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <span>
+
 #include "replica/core/kv_operation.h"
 #include "tests/core/harness.h"
 
@@ -333,36 +336,119 @@ void report_durable(Replica& r, OpNumber op) {
   r.on_durable(op, r.journal().rewrites());
 }
 
+// Three replicas whose primaries count their own copy only when told. Booting, the
+// primary of the persisted view starts a view change (it may lack commits, see
+// APrimaryRestartedAfterAPowerCutDoesNotResumeItsView): settled here first.
+struct ReportedCluster {
+  Harness h{3, [](ReplicaConfig& c) { c.self_durability_reported = true; }};
+  ReplicaId p = 0;   // the primary
+  ReplicaId b1 = 0;  // its backups
+  ReplicaId b2 = 0;
+  ReportedCluster() {
+    h.boot_all();
+    h.run();
+    p = h.r(0).primary_of(h.r(0).view());
+    b1 = static_cast<ReplicaId>((p + 1) % 3);
+    b2 = static_cast<ReplicaId>((p + 2) % 3);
+  }
+  std::function<bool(const Sent&)> only_with(ReplicaId backup) const {
+    return [backup](const Sent& s) { return s.to == backup || s.from == backup; };
+  }
+};
+
 TEST(PrimaryVote, OneBackupAndAnUnsyncedPrimaryAreNotAQuorum) {
-  Harness h(3, [](ReplicaConfig& c) { c.self_durability_reported = true; });
-  h.boot_all();
-  h.request(0, 100, Request{SessionId(0), RequestNumber(1), {}});
-  ASSERT_EQ(h.r(0).op(), OpNumber(1));
-  h.run([](const Sent& s) { return s.to == 1 || s.from == 1; });  // backup 1 acks, 2 hears nothing
-  EXPECT_EQ(h.r(0).commit(), OpNumber(0));
-  // A report from before a rewrite of the log vouches for nothing.
-  h.r(0).on_durable(OpNumber(1), h.r(0).journal().rewrites() + 1);
-  EXPECT_EQ(h.r(0).commit(), OpNumber(0));
-  report_durable(h.r(0), OpNumber(1));
-  EXPECT_EQ(h.r(0).commit(), OpNumber(1));
+  ReportedCluster c;
+  Harness& h = c.h;
+  ASSERT_EQ(h.r(c.p).status(), Status::normal);
+  h.request(c.p, 100, Request{SessionId(0), RequestNumber(1), {}});
+  ASSERT_EQ(h.r(c.p).op(), OpNumber(1));
+  h.run(c.only_with(c.b1));  // backup 1 acks, backup 2 hears nothing
+  EXPECT_EQ(h.r(c.p).commit(), OpNumber(0));
+  // A report that does not name the journal's current rewrite count vouches for nothing.
+  h.r(c.p).on_durable(OpNumber(1), h.r(c.p).journal().rewrites() + 1);
+  EXPECT_EQ(h.r(c.p).commit(), OpNumber(0));
+  report_durable(h.r(c.p), OpNumber(1));
+  EXPECT_EQ(h.r(c.p).commit(), OpNumber(1));
   h.collect();
   EXPECT_EQ(h.replies().size(), 1u);
 }
 
 TEST(PrimaryVote, FPlusOneBackupsCommitWithoutThePrimarysSync) {
-  Harness h(3, [](ReplicaConfig& c) { c.self_durability_reported = true; });
-  h.boot_all();
-  h.request(0, 100, Request{SessionId(0), RequestNumber(1), {}});
-  h.run([](const Sent& s) { return s.from != 2; });  // only backup 1's ack arrives
-  EXPECT_EQ(h.r(0).commit(), OpNumber(0));
-  h.tick(0, h.node(0).config.prepare_retry_ticks);  // resent; now both backups ack
+  ReportedCluster c;
+  Harness& h = c.h;
+  h.request(c.p, 100, Request{SessionId(0), RequestNumber(1), {}});
+  h.run(c.only_with(c.b1));
+  EXPECT_EQ(h.r(c.p).commit(), OpNumber(0));
+  h.tick(c.p, h.node(c.p).config.prepare_retry_ticks);  // resent; now both backups ack
   h.run();
-  EXPECT_EQ(h.r(0).commit(), OpNumber(1));
+  EXPECT_EQ(h.r(c.p).commit(), OpNumber(1));
+}
+
+// The driver names the journal's rewrite count in each report (the count when the sync
+// was asked for): a replaced entry makes every earlier report worthless. Appends do not
+// count; replacing written entries does.
+TEST(PrimaryVote, TheJournalCountsRewritesOfWrittenEntriesNotAppends) {
+  Harness h(1);
+  Node& n = h.node(0);
+  n.seed_entry(ViewNumber(0), 1);
+  n.seed_entry(ViewNumber(0), 2);
+  const std::uint64_t before = n.journal.rewrites();
+  n.seed_entry(ViewNumber(0), 3);
+  EXPECT_EQ(n.journal.rewrites(), before) << "an append rewrites nothing";
+  Entry e;
+  e.header.cluster = kCluster;
+  e.header.view = ViewNumber(0);
+  e.header.op = OpNumber(2);
+  e.header.parent = *n.journal.log().checksum_at(OpNumber(1));
+  e.body = batch_of(SessionId(0), RequestNumber(99), {});
+  e.header.seal(e.body);
+  n.journal.replace_suffix(OpNumber(1), std::span(&e, 1), ViewNumber(0), ViewNumber(0),
+                           OpNumber(0));
+  EXPECT_EQ(n.journal.rewrites(), before + 1);
+  EXPECT_EQ(n.journal.log().head(), OpNumber(2));
+}
+
+// The review of the background sync: a power cut takes the entries the primary wrote but
+// never synced, although its backups committed them. Restarting as the primary of the
+// same view, it would order new entries at those op numbers over the committed ones.
+TEST(PrimaryVote, APrimaryRestartedAfterAPowerCutDoesNotResumeItsView) {
+  ReportedCluster c;
+  Harness& h = c.h;
+  const ViewNumber view = h.r(c.p).view();
+  // What the primary's disk holds: nothing after this point reaches it.
+  const Bytes log_on_disk(h.node(c.p).log.bytes().begin(), h.node(c.p).log.bytes().end());
+  const Bytes superblock_on_disk(h.node(c.p).superblock.bytes().begin(),
+                                 h.node(c.p).superblock.bytes().end());
+  h.request(c.p, 100, Request{SessionId(0), RequestNumber(1), {}});
+  h.run();  // both backups acknowledge: committed without the primary's sync
+  ASSERT_EQ(h.r(c.p).commit(), OpNumber(1));
+  ASSERT_EQ(h.replies().size(), 1u);
+  const Checksum committed = *h.r(c.b1).journal().log().checksum_at(OpNumber(1));
+  // Power cut on the primary: its unsynced writes are gone.
+  h.node(c.p).crash();
+  h.node(c.p).log.write(0, log_on_disk);
+  h.node(c.p).superblock.write(0, superblock_on_disk);
+  h.node(c.p).boot();
+  EXPECT_EQ(h.r(c.p).op(), OpNumber(0));
+  EXPECT_FALSE(h.r(c.p).status() == Status::normal && h.r(c.p).view() == view)
+      << "a restarted primary must not resume the view whose commits it may lack";
+  // The cluster settles, orders one more request, and spreads the commit number.
+  h.run();
+  const ReplicaId primary = h.r(c.b1).primary_of(h.r(c.b1).view());
+  h.request(primary, 101, Request{SessionId(0), RequestNumber(2), {}});
+  h.run();
+  h.tick_all(h.node(0).config.heartbeat_ticks);
+  h.run();
+  for (ReplicaId id = 0; id < 3; ++id) {
+    EXPECT_EQ(h.r(id).journal().log().checksum_at(OpNumber(1)), committed)
+        << "replica " << int(id) << " lost the committed op 1";
+  }
 }
 
 TEST(PrimaryVote, WithoutTheReportACopyCountsAtOnce) {
   Harness h(3);  // the driver syncs before every input (sync mode none, tests, the simulator)
   h.boot_all();
+  EXPECT_EQ(h.r(0).status(), Status::normal) << "a restarted primary resumes its view";
   h.request(0, 100, Request{SessionId(0), RequestNumber(1), {}});
   h.run([](const Sent& s) { return s.to == 1 || s.from == 1; });
   EXPECT_EQ(h.r(0).commit(), OpNumber(1));
@@ -370,36 +456,36 @@ TEST(PrimaryVote, WithoutTheReportACopyCountsAtOnce) {
 }
 
 TEST(PrimaryVote, ThePrimaryWantsItsSyncWhenBackupsAloneDoNotCommit) {
-  Harness h(3, [](ReplicaConfig& c) { c.self_durability_reported = true; });
-  h.boot_all();
-  h.request(0, 100, Request{SessionId(0), RequestNumber(1), {}});
+  ReportedCluster c;
+  Harness& h = c.h;
+  h.request(c.p, 100, Request{SessionId(0), RequestNumber(1), {}});
   // Both backups keep up: they commit without the primary's flush.
-  EXPECT_FALSE(h.r(0).wants_durable());
+  EXPECT_FALSE(h.r(c.p).wants_durable());
   h.run();
-  EXPECT_EQ(h.r(0).commit(), OpNumber(1));
+  EXPECT_EQ(h.r(c.p).commit(), OpNumber(1));
   // Op 2 reaches backup 1 only: still nothing says a backup fell behind...
-  h.request(0, 100, Request{SessionId(0), RequestNumber(2), {}});
-  h.run([](const Sent& s) { return s.to == 1 || s.from == 1; });
-  EXPECT_EQ(h.r(0).commit(), OpNumber(1));
-  EXPECT_FALSE(h.r(0).wants_durable());
+  h.request(c.p, 100, Request{SessionId(0), RequestNumber(2), {}});
+  h.run(c.only_with(c.b1));
+  EXPECT_EQ(h.r(c.p).commit(), OpNumber(1));
+  EXPECT_FALSE(h.r(c.p).wants_durable());
   // ...until the commit number stands still for two whole tick intervals (the first
   // tick only notes where it stood).
-  h.tick(0, 2);
-  EXPECT_FALSE(h.r(0).wants_durable());
-  h.tick(0, 1);
-  EXPECT_TRUE(h.r(0).wants_durable());
+  h.tick(c.p, 2);
+  EXPECT_FALSE(h.r(c.p).wants_durable());
+  h.tick(c.p, 1);
+  EXPECT_TRUE(h.r(c.p).wants_durable());
   h.in_flight().clear();
-  report_durable(h.r(0), OpNumber(2));
-  EXPECT_EQ(h.r(0).commit(), OpNumber(2));
-  EXPECT_FALSE(h.r(0).wants_durable()) << "nothing left to sync";
-  h.tick(0, 1);  // the commit number moved: no stall
+  report_durable(h.r(c.p), OpNumber(2));
+  EXPECT_EQ(h.r(c.p).commit(), OpNumber(2));
+  EXPECT_FALSE(h.r(c.p).wants_durable()) << "nothing left to sync";
+  h.tick(c.p, 1);  // the commit number moved: no stall
   h.in_flight().clear();
   // Backup 2 is behind the commit number now: every new op needs the primary's vote.
-  h.request(0, 100, Request{SessionId(0), RequestNumber(3), {}});
-  EXPECT_EQ(h.r(0).op(), OpNumber(3));
-  EXPECT_TRUE(h.r(0).wants_durable());
+  h.request(c.p, 100, Request{SessionId(0), RequestNumber(3), {}});
+  EXPECT_EQ(h.r(c.p).op(), OpNumber(3));
+  EXPECT_TRUE(h.r(c.p).wants_durable());
   // A backup never wants the primary's sync.
-  EXPECT_FALSE(h.r(1).wants_durable());
+  EXPECT_FALSE(h.r(c.b1).wants_durable());
 }
 
 }  // namespace
