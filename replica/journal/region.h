@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <optional>
 #include <span>
@@ -81,17 +82,64 @@ class MemoryRegion final : public Region {
     VSR_ASSERT(offset <= bytes_.size() && data.size() <= bytes_.size() - offset);
     const std::size_t n = crash_ ? crash_->admit(data.size()) : data.size();
     if (n != 0) std::memcpy(bytes_.data() + offset, data.data(), n);
+    if (tracking_ && n != 0) {
+      unsynced_.push_back(Unsynced{++writes_, offset, Bytes(data.begin(), data.begin() + n)});
+      // The kernel writes pages back on its own too: the oldest become durable.
+      while (unsynced_.size() > kUnsyncedMax)
+        make_durable_through(unsynced_.front().sequence);
+    }
     if (crash_ && crash_->crashed) throw ProcessKilled{};
   }
-  void sync() override { ++syncs_; }
+  void sync() override {
+    ++syncs_;
+    if (tracking_) make_durable_through(writes_);
+  }
   std::span<std::byte> mutable_bytes() { return bytes_; }  // for bit flips in tests
-  void wipe() { std::fill(bytes_.begin(), bytes_.end(), std::byte{0}); }
+  void wipe() {
+    std::fill(bytes_.begin(), bytes_.end(), std::byte{0});
+    if (tracking_) track_durability();
+  }
   std::size_t syncs() const { return syncs_; }
 
+  // The simulator's power-loss model. Once tracking, a write is durable only after a
+  // sync() or make_durable_through() covering it (writes are numbered from 1 by
+  // writes()); lose_unsynced() puts back what was durable, as a power cut would (every
+  // unsynced write lost: one of the outcomes a real cut allows).
+  void track_durability() {
+    tracking_ = true;
+    durable_ = bytes_;
+    unsynced_.clear();
+  }
+  std::uint64_t writes() const { return writes_; }
+  bool has_unsynced() const { return !unsynced_.empty(); }
+  void make_durable_through(std::uint64_t sequence) {
+    while (!unsynced_.empty() && unsynced_.front().sequence <= sequence) {
+      const Unsynced& w = unsynced_.front();
+      std::memcpy(durable_.data() + w.offset, w.data.data(), w.data.size());
+      unsynced_.pop_front();
+    }
+  }
+  void lose_unsynced() {
+    VSR_ASSERT(tracking_);
+    bytes_ = durable_;
+    unsynced_.clear();
+  }
+
  private:
+  struct Unsynced {
+    std::uint64_t sequence = 0;
+    std::size_t offset = 0;
+    Bytes data;
+  };
+  static constexpr std::size_t kUnsyncedMax = 4096;
+
   Bytes bytes_;
   CrashPoint* crash_;
   std::size_t syncs_ = 0;
+  bool tracking_ = false;
+  std::uint64_t writes_ = 0;
+  Bytes durable_;
+  std::deque<Unsynced> unsynced_;
 };
 
 // Blobs in memory. A write is atomic: at the crash point it is lost whole (as a

@@ -137,9 +137,28 @@ void EventLoop::request_background_sync(std::chrono::steady_clock::time_point no
   ++counters_.background_requests;
 }
 
+void EventLoop::sync_now() {
+  // A sync here must not report durable what a background sync still writes. (An
+  // fdatasync also waits for writeback already under way; draining says so plainly.)
+  if (background_ != nullptr) background_->drain();
+  sync_();
+  ++counters_.syncs;
+  if (background_ != nullptr) {
+    synced_last_turn_ = true;  // reported at the next turn (the output is being sent)
+    requested_op_ = replica_.op();
+    requested_rewrites_ = replica_.journal().rewrites();
+  }
+}
+
 void EventLoop::send_output() {
   Output& out = replica_.output();
-  if (out.empty()) return;
+  if (out.empty()) {
+    // Nothing to send, but a changed superblock (a new view, the end of installing a
+    // peer's state) is synced now, not with some later batch: until then a power cut
+    // would take it (and a replica cut in the middle of an install loses its state).
+    if (options_.sync_each_batch && superblock_pending_ && superblock_pending_()) sync_now();
+    return;
+  }
   // The primary's usual turn, when its log is synced in the background: what it sends
   // now vouches for nothing in its own log (Prepares claim nothing; a Commit and a reply
   // follow a commit, which counted our own copy only if on_durable() said it was
@@ -183,16 +202,7 @@ void EventLoop::send_output() {
         counters_.prepares_before_sync += sent_early;
       }
     }
-    // A sync here must not report durable what a background sync still writes. (An
-    // fdatasync also waits for writeback already under way; draining says so plainly.)
-    if (background_ != nullptr) background_->drain();
-    sync_();
-    ++counters_.syncs;
-    if (background_ != nullptr) {
-      synced_last_turn_ = true;  // reported at the next turn (the output is being sent)
-      requested_op_ = replica_.op();
-      requested_rewrites_ = replica_.journal().rewrites();
-    }
+    sync_now();
   }
   for (std::size_t i = sent_early; i < out.messages.size(); ++i) send_message(out.messages[i]);
   send_replies(out);

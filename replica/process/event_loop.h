@@ -81,6 +81,8 @@ class EventLoop {
   void on_frame(shm::Endpoint from, std::uint16_t kind, ByteView body);
   void check_hints();
   void send_output();
+  // The synchronous sync (sync mode batch): drains the background sync first.
+  void sync_now();
   // Hands the core what is durable now: a completed background sync, or the
   // synchronous sync of the last turn.
   void report_durable();

@@ -21,6 +21,8 @@ ReplicaHost::ReplicaHost(const ReplicaConfig& config, const journal::Geometry& g
 void ReplicaHost::format() {
   journal::Journal journal(superblock_, log_, snapshots_, identity_of(config_), geometry_);
   journal.format(/*trustworthy=*/true);
+  superblock_.track_durability();  // formatted durably; from here on writes need a sync
+  log_.track_durability();
 }
 
 Boot::Kind ReplicaHost::start(std::uint64_t nonce) {
@@ -45,6 +47,7 @@ Boot::Kind ReplicaHost::start(std::uint64_t nonce) {
       log_.wipe();
       snapshots_.clear();
       journal_->format(/*trustworthy=*/false);
+      sync_all();  // as the real storage makes the recreated files durable
       boot.kind = Boot::Kind::recover;
       boot.nonce = nonce;
       break;
@@ -63,6 +66,12 @@ void ReplicaHost::crash() {
   journal_.reset();
   paused = false;
   held.clear();
+}
+
+void ReplicaHost::power_loss() {
+  if (up()) crash();
+  superblock_.lose_unsynced();
+  log_.lose_unsynced();
 }
 
 void ReplicaHost::arm_crash(std::size_t writes, std::size_t torn_bytes) {

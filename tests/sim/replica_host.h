@@ -24,6 +24,14 @@ class ReplicaHost {
   // Starts the process over whatever the storage holds. Returns how it booted.
   Boot::Kind start(std::uint64_t nonce);
   void crash();
+  // The process dies and the host loses power: every write not yet synced is gone
+  // (journal::MemoryRegion::lose_unsynced; snapshots are synced when written).
+  void power_loss();
+  // Makes everything written so far durable (the driver's synchronous sync).
+  void sync_all() {
+    log_.sync();
+    superblock_.sync();
+  }
   // The next step kills the process at its `writes`-th storage write from now.
   void arm_crash(std::size_t writes, std::size_t torn_bytes);
   bool crashed_mid_step() const { return crash_.crashed; }

@@ -111,7 +111,9 @@ class Simulation {
   // (ReplicaConfig::self_durability_reported) and the sync is reported a few ticks later.
   // The simulated storage loses nothing a process wrote, so this shows the quorum with a
   // late own vote stays live and agrees; losing unsynced writes is the storage tests'.
+  void model_sync_before_send(ReplicaId r);
   void maybe_start_sync(ReplicaId r);
+  void power_loss(ReplicaId r);
   void finish_sync(ReplicaId r);
   void check_agreement();
   bool converged();
@@ -146,13 +148,16 @@ class Simulation {
 
   struct Syncing {
     std::uint64_t due = 0;
-    std::uint64_t boots = 0;  // the process that asked (a crash ends its sync)
+    std::uint64_t boots = 0;  // the process that asked (a crash ends its report)
     OpNumber op;
     std::uint64_t rewrites = 0;
+    std::uint64_t log_writes = 0;  // the log's writes the fdatasync covers
   };
   // Its own stream, so that runs without background syncs draw what they always drew.
   Rng durability_rng_;
-  std::vector<std::optional<Syncing>> syncing_;
+  double p_power_ = 0;  // per fault interval: a power loss (sometimes of the whole host)
+  std::vector<std::optional<Syncing>> syncing_;     // a background sync under way
+  std::vector<std::optional<Syncing>> synced_now_;  // a synchronous sync to report
   std::vector<std::pair<OpNumber, std::uint64_t>> sync_requested_;
 
   Result result_;
@@ -179,8 +184,10 @@ Simulation::Simulation(const Options& options)
   VSR_ASSERT_MSG(options.bug.empty(), "bug switches exist only in the test build");
 #endif
   result_.background_sync = durability_rng_.chance(0.5);
+  p_power_ = durability_rng_.chance(0.5) ? durability_rng_.unit() * 0.3 : 0;
   plan_.config.self_durability_reported = result_.background_sync;
   syncing_.assign(plan_.replicas, std::nullopt);
+  synced_now_.assign(plan_.replicas, std::nullopt);
   sync_requested_.assign(plan_.replicas, {OpNumber(0), 0});
   for (ReplicaId r = 0; r < plan_.replicas; ++r) {
     ReplicaConfig config = plan_.config;
@@ -217,7 +224,7 @@ void Simulation::boot(ReplicaId r) {
   const Boot::Kind kind = host.start(rng_.next());
   // A new process: its driver has asked for no sync yet.
   if (!syncing_.empty()) {
-    syncing_[r].reset();
+    synced_now_[r].reset();
     sync_requested_[r] = {OpNumber(0), 0};
   }
   checked_[r] = OpNumber(0);
@@ -258,6 +265,7 @@ void Simulation::collect(ReplicaId r) {
     return;
   }
   Output& out = host.replica().output();
+  model_sync_before_send(r);
   for (Envelope& e : out.messages) {
     Bytes bytes;
     encode(e.message, bytes);
@@ -279,6 +287,27 @@ void Simulation::collect(ReplicaId r) {
   maybe_start_sync(r);
 }
 
+void Simulation::model_sync_before_send(ReplicaId r) {
+  ReplicaHost& host = *hosts_[r];
+  Replica& replica = host.replica();
+  const Output& out = replica.output();
+  if (out.empty() && !host.superblock_region().has_unsynced()) return;
+  // The fast path: a primary whose log is synced in the background sends Prepares,
+  // Commits and replies at once, if its view is durable (no superblock write pending).
+  bool fast =
+      result_.background_sync && replica.is_primary() && !host.superblock_region().has_unsynced();
+  for (const Envelope& e : out.messages) {
+    fast = fast && (std::holds_alternative<Prepare>(e.message) ||
+                    std::holds_alternative<Commit>(e.message));
+  }
+  if (fast) return;
+  host.sync_all();
+  // The driver reports that sync at its next turn.
+  if (result_.background_sync) {
+    synced_now_[r] = Syncing{now_, host.boots(), replica.op(), replica.journal().rewrites(), 0};
+  }
+}
+
 void Simulation::maybe_start_sync(ReplicaId r) {
   if (!result_.background_sync || syncing_[r]) return;
   Replica& replica = hosts_[r]->replica();
@@ -288,15 +317,30 @@ void Simulation::maybe_start_sync(ReplicaId r) {
   // When the vote is wanted, and now and then regardless (the driver's lazy sync).
   if (!replica.wants_durable() && !durability_rng_.chance(0.1)) return;
   sync_requested_[r] = mark;
-  syncing_[r] =
-      Syncing{now_ + durability_rng_.between(1, 4), hosts_[r]->boots(), mark.first, mark.second};
+  syncing_[r] = Syncing{now_ + durability_rng_.between(1, 4), hosts_[r]->boots(), mark.first,
+                        mark.second, hosts_[r]->log_region().writes()};
 }
 
 void Simulation::finish_sync(ReplicaId r) {
   ReplicaHost& host = *hosts_[r];
+  if (synced_now_[r]) {
+    const Syncing done = *synced_now_[r];
+    synced_now_[r].reset();
+    if (host.up() && host.boots() == done.boots) {
+      try {
+        host.replica().on_durable(done.op, done.rewrites);
+      } catch (const journal::ProcessKilled&) {
+      }
+      collect(r);
+    }
+  }
   if (!syncing_[r] || syncing_[r]->due > now_) return;
   const Syncing done = *syncing_[r];
   syncing_[r].reset();
+  // The fdatasync finishes whatever became of the process that asked (only a power
+  // cut stops it: power_loss() drops the request): the log's writes made before the
+  // request are durable.
+  host.log_region().make_durable_through(done.log_writes);
   if (!host.up() || host.boots() != done.boots) return;
   ++result_.durable_reports;
   try {
@@ -396,6 +440,16 @@ std::optional<ReplicaId> Simulation::current_primary() const {
   return best;
 }
 
+void Simulation::power_loss(ReplicaId r) {
+  hosts_[r]->power_loss();
+  syncing_[r].reset();  // the fdatasync under way did not finish
+  synced_now_[r].reset();
+  // torn_ stays as it was: a power loss costs only what was never synced (never the
+  // state), but a flipped bit or a torn write before it still may.
+  restart_at_[r] = now_ + durability_rng_.between(5, 100);
+  trace("power loss on replica " + std::to_string(r));
+}
+
 std::uint32_t Simulation::lost_state() const {
   // Replicas that have lost state, may have (a pending torn crash or a flipped bit
   // not yet seen), or cannot vote until a peer repairs a faulty entry.
@@ -450,6 +504,21 @@ void Simulation::inject_faults() {
       torn_[r] = true;  // may cost its state (a checkpoint or a file header)
       restart_at_[r] = now_ + rng_.between(5, 100);
       trace("flip a bit in replica " + std::to_string(r) + ": " + where);
+    }
+  }
+  // Its own stream: the faults above are what they were for this seed.
+  if (p_power_ > 0 && durability_rng_.chance(p_power_)) {
+    if (durability_rng_.chance(0.2)) {
+      ++result_.faults.power_cuts;
+      for (ReplicaId r = 0; r < plan_.replicas; ++r)
+        power_loss(r);
+    } else {
+      const auto p = current_primary();
+      const ReplicaId r = p && durability_rng_.chance(0.6)
+                              ? *p
+                              : static_cast<ReplicaId>(durability_rng_.below(plan_.replicas));
+      ++result_.faults.power_losses;
+      power_loss(r);
     }
   }
   if (rng_.chance(plan_.p_pause)) {
@@ -673,7 +742,8 @@ std::ostream& operator<<(std::ostream& out, const Result& r) {
       << " wipes=" << r.faults.wipes << " pauses=" << r.faults.pauses
       << " partitions=" << r.faults.partitions << " flips=" << r.faults.bit_flips
       << " faulty=" << r.faults.faulty_entries << " repaired=" << r.faults.repairs
-      << " recoveries=" << r.faults.recoveries
+      << " recoveries=" << r.faults.recoveries << " power_losses=" << r.faults.power_losses
+      << " power_cuts=" << r.faults.power_cuts
       << " background_sync=" << (r.background_sync ? "on" : "off")
       << " durable_reports=" << r.durable_reports << " trace=" << std::hex << r.trace_hash
       << std::dec;

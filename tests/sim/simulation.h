@@ -49,6 +49,8 @@ struct FaultCounts {
   std::uint64_t bit_flips = 0;
   std::uint64_t faulty_entries = 0;  // found on restart (a flipped bit in a held entry)
   std::uint64_t repairs = 0;         // replicas whose faulty entries peers then repaired
+  std::uint64_t power_losses = 0;    // a replica lost every write it had not synced
+  std::uint64_t power_cuts = 0;      // every replica did at once (the whole host)
 };
 
 struct Result {
