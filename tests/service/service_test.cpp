@@ -151,6 +151,7 @@ TEST(Service, APausedPrimaryIsReplacedAndRejoinsWithoutAnsweringFromTheOldView) 
   ASSERT_EQ(c.client({"put", "k", "before"}).exit_code, 0);
   const auto p = c.primary();
   ASSERT_TRUE(p.has_value());
+  const std::uint64_t paused_in = c.status()[*p].view;
   EXPECT_EQ(c.supervisor({"pause", std::to_string(*p)}).exit_code, 0);
   EXPECT_TRUE(c.wait_for([&](const auto& s) {
     for (const auto& r : s) {
@@ -162,9 +163,11 @@ TEST(Service, APausedPrimaryIsReplacedAndRejoinsWithoutAnsweringFromTheOldView) 
   EXPECT_EQ(c.supervisor({"resume", std::to_string(*p)}).exit_code, 0);
   // Reads keep returning the new value: the old primary never answers from its old view.
   for (int i = 0; i < 20; ++i) EXPECT_EQ(trim(c.client({"get", "k"}).out), "after");
+  // It rejoined the others' view, a newer one than it was paused in. (Not necessarily as
+  // a backup: further view changes may rotate the lead back to it; seen in 1 of 20 runs.)
   EXPECT_TRUE(c.wait_for(converged));
   const auto s = c.status();
-  EXPECT_EQ(s[*p].role, "backup");
+  EXPECT_GT(s[*p].view, paused_in);
 }
 
 TEST(Service, APartitionedPrimaryCommitsNothingAndHealingLeavesOneHistory) {
