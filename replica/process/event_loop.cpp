@@ -100,15 +100,6 @@ void EventLoop::send_message(const Envelope& e) {
   }
 }
 
-bool EventLoop::needs_no_local_sync(const Output& out) const {
-  for (const Envelope& e : out.messages) {
-    if (!std::holds_alternative<Prepare>(e.message) && !std::holds_alternative<Commit>(e.message)) {
-      return false;
-    }
-  }
-  return true;
-}
-
 void EventLoop::report_durable() {
   if (synced_last_turn_) {
     synced_last_turn_ = false;
@@ -160,11 +151,10 @@ void EventLoop::send_output() {
     return;
   }
   // The primary's usual turn, when its log is synced in the background: what it sends
-  // now vouches for nothing in its own log (Prepares claim nothing; a Commit and a reply
-  // follow a commit, which counted our own copy only if on_durable() said it was
-  // durable). The view they carry is durable unless the superblock is pending.
+  // now vouches for nothing in its own log (Output::vouches_for_own_log). The view it
+  // carries is durable unless the superblock is pending.
   if (background_ != nullptr && replica_.is_primary() &&
-      !(superblock_pending_ && superblock_pending_()) && needs_no_local_sync(out)) {
+      !(superblock_pending_ && superblock_pending_()) && !out.vouches_for_own_log()) {
     for (const Envelope& e : out.messages)
       send_message(e);
     send_replies(out);

@@ -89,9 +89,6 @@ class EventLoop {
   // Asks background_ to sync the primary's log when its vote is needed (or when the
   // last request is older than lazy_sync_interval and the log grew since).
   void request_background_sync(std::chrono::steady_clock::time_point now);
-  // True if every message of this turn's output may leave before the journal is
-  // synced (the background path): Prepares and Commits claim nothing about our log.
-  bool needs_no_local_sync(const Output& out) const;
   void send_message(const Envelope& envelope);
   void send_replies(const Output& out);
   void publish_status(bool force, std::chrono::steady_clock::time_point now);

@@ -223,10 +223,8 @@ void Simulation::boot(ReplicaId r) {
   ReplicaHost& host = *hosts_[r];
   const Boot::Kind kind = host.start(rng_.next());
   // A new process: its driver has asked for no sync yet.
-  if (!syncing_.empty()) {
-    synced_now_[r].reset();
-    sync_requested_[r] = {OpNumber(0), 0};
-  }
+  synced_now_[r].reset();
+  sync_requested_[r] = {OpNumber(0), 0};
   checked_[r] = OpNumber(0);
   digest_checked_[r] = OpNumber(0);
   if (kind == Boot::Kind::recover) {
@@ -292,14 +290,10 @@ void Simulation::model_sync_before_send(ReplicaId r) {
   Replica& replica = host.replica();
   const Output& out = replica.output();
   if (out.empty() && !host.superblock_region().has_unsynced()) return;
-  // The fast path: a primary whose log is synced in the background sends Prepares,
-  // Commits and replies at once, if its view is durable (no superblock write pending).
-  bool fast =
-      result_.background_sync && replica.is_primary() && !host.superblock_region().has_unsynced();
-  for (const Envelope& e : out.messages) {
-    fast = fast && (std::holds_alternative<Prepare>(e.message) ||
-                    std::holds_alternative<Commit>(e.message));
-  }
+  // The fast path: a primary whose log is synced in the background sends what vouches
+  // for nothing in its log at once, if its view is durable (no superblock write pending).
+  const bool fast = result_.background_sync && replica.is_primary() &&
+                    !host.superblock_region().has_unsynced() && !out.vouches_for_own_log();
   if (fast) return;
   host.sync_all();
   // The driver reports that sync at its next turn.
