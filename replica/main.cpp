@@ -134,6 +134,7 @@ int run(const std::string& cluster, std::uint32_t id, const std::filesystem::pat
   loop_options.idle_wait = std::max(loop_options.tick,
                                     std::chrono::microseconds(std::uint64_t{tuning.heartbeat_ms} * 1000));
   loop_options.sync_each_batch = sync == vsr::storage::SyncMode::batch;
+  loop_options.log = say;
 #ifdef VSR_TEST_BUGS
   loop_options.send_before_sync = g_bug == "skip-sync-before-send";
 #endif
@@ -161,7 +162,8 @@ int run(const std::string& cluster, std::uint32_t id, const std::filesystem::pat
       " (work at once " + std::to_string(t.wakes_immediate) + ", in the yield window " +
       std::to_string(t.wakes_in_window) + ", rung awake " + std::to_string(t.wakes_rung) +
       ", timed out " + std::to_string(t.wakes_timeout) + "); doorbells rung for sleepers " +
-      std::to_string(t.wakes_sent) + "; syncs " + std::to_string(c.syncs) +
+      std::to_string(t.wakes_sent) + "; ticks not replayed after gaps " +
+      std::to_string(c.ticks_dropped) + "; syncs " + std::to_string(c.syncs) +
       " (prepares sent before the sync " + std::to_string(c.prepares_before_sync) +
       "), background syncs " + std::to_string(background ? background->syncs() : 0) + " for " +
       std::to_string(c.background_requests) + " requests");

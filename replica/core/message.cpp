@@ -18,6 +18,26 @@ std::string_view to_string(Status status) {
   return "?";
 }
 
+std::string_view to_string(ViewChangeCause cause) {
+  switch (cause) {
+    case ViewChangeCause::none:
+      return "none";
+    case ViewChangeCause::primary_silent:
+      return "the primary was silent for the view-change timeout";
+    case ViewChangeCause::stalled:
+      return "the previous view change stalled";
+    case ViewChangeCause::primary_down:
+      return "the supervisor saw the primary die";
+    case ViewChangeCause::peer:
+      return "another replica started it";
+    case ViewChangeCause::restart:
+      return "restarted as primary of a view it may not resume";
+    case ViewChangeCause::unfinished:
+      return "restarted during it";
+  }
+  return "?";
+}
+
 ReplicaId sender_of(const Message& message) {
   return std::visit([](const auto& m) { return m.replica; }, message);
 }

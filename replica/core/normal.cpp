@@ -380,7 +380,8 @@ void Replica::primary_tick() {
 }
 
 void Replica::backup_tick() {
-  if (++ticks_since_primary_ >= view_change_timeout_) return start_view_change(view_.next());
+  if (++ticks_since_primary_ >= view_change_timeout_)
+    return start_view_change(view_.next(), ViewChangeCause::primary_silent);
   if (!future_.empty() || commit_max_ > op()) {
     // Behind in the same view: GetState from our op. (VRR 5.2)
     if (++gap_ticks_ >= config_.gap_wait_ticks) {

@@ -76,11 +76,12 @@ Replica::Replica(const ReplicaConfig& config, journal::Journal& journal,
   // committed entry, and the longest log of the latest normal view wins.
   const bool may_lack_commits = config_.self_durability_reported && is_primary();
   if (last_normal_view_ == view_ && holds_whole_log() && may_lack_commits) {
-    start_view_change(view_.next());
+    start_view_change(view_.next(), ViewChangeCause::restart);
   } else if (last_normal_view_ == view_ && holds_whole_log()) {
     status_ = Status::normal;
   } else {
     status_ = Status::view_change;
+    view_change_cause_ = ViewChangeCause::unfinished;
     broadcast(StartViewChange{view_, config_.self});
   }
 }
@@ -151,7 +152,7 @@ void Replica::hint_replica_down(ReplicaId replica) {
   const bool waiting_on_primary =
       (status_ == Status::normal && !is_primary()) || status_ == Status::state_transfer;
   if (waiting_on_primary && replica == primary_of(view_)) {
-    start_view_change(view_.next());
+    start_view_change(view_.next(), ViewChangeCause::primary_down);
   }
 }
 

@@ -70,6 +70,7 @@ class Replica {
   // Observers (for the driver's status board, the simulator and tests).
   ReplicaId id() const { return config_.self; }
   Status status() const { return status_; }
+  ViewChangeCause view_change_cause() const { return view_change_cause_; }
   ViewNumber view() const { return view_; }
   ViewNumber last_normal_view() const { return last_normal_view_; }
   OpNumber op() const { return log().head(); }
@@ -124,7 +125,7 @@ class Replica {
   std::uint32_t backups_needed() const;
 
   // ---- view_change.cpp (VRR 4.2) ----
-  void start_view_change(ViewNumber view);
+  void start_view_change(ViewNumber view, ViewChangeCause cause);
   void on_start_view_change(const StartViewChange& m);
   void on_do_view_change(const DoViewChange& m);
   void on_start_view(const StartView& m);
@@ -199,6 +200,7 @@ class Replica {
   std::map<ReplicaId, DoViewChange> do_view_change_from_;
   bool do_view_change_sent_ = false;
   std::uint32_t view_change_ticks_ = 0;
+  ViewChangeCause view_change_cause_ = ViewChangeCause::none;
   // The new primary chose a log but lacks committed entries below it: it fetched
   // them from the log's owner (GetState committed_only) and waits here.
   std::optional<DoViewChange> awaiting_committed_;

@@ -224,7 +224,8 @@ void Replica::maybe_checkpoint() {
 }
 
 void Replica::state_transfer_tick() {
-  if (++ticks_since_primary_ >= view_change_timeout_) return start_view_change(view_.next());
+  if (++ticks_since_primary_ >= view_change_timeout_)
+    return start_view_change(view_.next(), ViewChangeCause::primary_silent);
   if (++state_transfer_ticks_ >= config_.retry_ticks) request_state();
 }
 

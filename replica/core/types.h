@@ -39,4 +39,18 @@ enum class Status : std::uint8_t {
 
 std::string_view to_string(Status status);
 
+// Why a replica began its latest view change: for its log and its operator, never for
+// a protocol decision.
+enum class ViewChangeCause : std::uint8_t {
+  none = 0,        // it has not begun one since it started
+  primary_silent,  // no Prepare or Commit from the primary within the timeout
+  stalled,         // the view change itself made no progress within the timeout
+  primary_down,    // the supervisor's hint: the primary's process died
+  peer,            // another replica's StartViewChange or DoViewChange of a newer view
+  restart,         // restarted as primary of its view, which it may not resume
+  unfinished,      // restarted in a view it had not yet seen start
+};
+
+std::string_view to_string(ViewChangeCause cause);
+
 }  // namespace vsr

@@ -7,11 +7,12 @@
 
 namespace vsr {
 
-void Replica::start_view_change(ViewNumber view) {
+void Replica::start_view_change(ViewNumber view, ViewChangeCause cause) {
   if (status_ == Status::recovering) return;
   VSR_ASSERT(view > view_ || (view == view_ && status_ != Status::normal));
   view_ = view;
   status_ = Status::view_change;
+  view_change_cause_ = cause;
 #ifdef VSR_TEST_BUGS
   if (config_.bugs.early_last_normal_view) last_normal_view_ = view;
 #endif
@@ -25,7 +26,7 @@ void Replica::start_view_change(ViewNumber view) {
 
 void Replica::on_start_view_change(const StartViewChange& m) {
   if (status_ == Status::recovering || m.view < view_) return;
-  if (m.view > view_) start_view_change(m.view);
+  if (m.view > view_) start_view_change(m.view, ViewChangeCause::peer);
   if (m.view != view_ || status_ != Status::view_change) return;
   start_view_change_from_.set(m.replica);
   maybe_send_do_view_change();
@@ -53,7 +54,7 @@ DoViewChange Replica::make_do_view_change() const {
 void Replica::on_do_view_change(const DoViewChange& m) {
   if (status_ == Status::recovering || primary_of(m.view) != config_.self) return;
   if (m.view < view_) return;
-  if (m.view > view_) start_view_change(m.view);
+  if (m.view > view_) start_view_change(m.view, ViewChangeCause::peer);
   if (m.view != view_) return;
   if (status_ == Status::normal) {
     // A late DoViewChange: its sender missed our StartView.
@@ -150,7 +151,7 @@ void Replica::on_start_view(const StartView& m) {
 void Replica::view_change_tick() {
   if (++view_change_ticks_ >= view_change_timeout_) {
     // This view change is stuck (its primary may be down): try the next view.
-    return start_view_change(view_.next());
+    return start_view_change(view_.next(), ViewChangeCause::stalled);
   }
   if (view_change_ticks_ % config_.retry_ticks != 0) return;
   // Messages may have been lost: say it again.

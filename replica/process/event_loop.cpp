@@ -21,7 +21,10 @@ EventLoop::EventLoop(const LoopOptions& options, shm::Segment& segment, shm::Rep
       state_digest_(std::move(state_digest)),
       superblock_pending_(std::move(superblock_pending)),
       background_(background),
-      next_tick_(std::chrono::steady_clock::now() + options.tick),
+      ticks_(
+          options.tick,
+          options.max_ticks_replayed + static_cast<std::uint32_t>(options.idle_wait / options.tick),
+          std::chrono::steady_clock::now()),
       down_seen_(segment.replica_count(), 0) {
   // Only a core that waits for on_durable() may have its log synced in the background.
   // The fast path trusts superblock_pending to say whether the view is durable yet.
@@ -228,6 +231,9 @@ void EventLoop::publish_status(bool force, std::chrono::steady_clock::time_point
   const bool changed = s.role != last_status_.role || s.status != last_status_.status ||
                        s.view != last_status_.view || s.op != last_status_.op ||
                        s.commit != last_status_.commit;
+  if (changed && (s.status != last_status_.status || s.view != last_status_.view)) {
+    log_transition();
+  }
   if (force || changed) {
     port_.status().publish(s);
     last_status_ = s;
@@ -235,6 +241,40 @@ void EventLoop::publish_status(bool force, std::chrono::steady_clock::time_point
   } else if (now - last_beat_ >= std::chrono::milliseconds(100)) {
     port_.status().beat();
     last_beat_ = now;
+  }
+}
+
+void EventLoop::log_transition() const {
+  if (!options_.log) return;
+  std::string line = "view " + std::to_string(replica_.view().value()) + ": " +
+                     std::string(to_string(replica_.status()));
+  switch (replica_.status()) {
+    case Status::normal:
+      line += replica_.is_primary()
+                  ? ", primary"
+                  : ", backup of " + std::to_string(replica_.primary_of(replica_.view()));
+      break;
+    case Status::view_change:
+      line += " (" + std::string(to_string(replica_.view_change_cause())) + ")";
+      break;
+    case Status::recovering:
+    case Status::state_transfer:
+      break;
+  }
+  line += "; op " + std::to_string(replica_.op().value()) + ", commit " +
+          std::to_string(replica_.commit().value());
+  options_.log(line);
+}
+
+void EventLoop::note_gap(std::uint64_t dropped) {
+  counters_.ticks_dropped += dropped;
+  // Worth the operator's attention when it is long enough to matter to a timeout.
+  const auto gap = options_.tick * dropped;
+  if (options_.log && gap >= std::chrono::milliseconds(20)) {
+    options_.log(
+        "the loop did not run for " +
+        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(gap).count()) +
+        " ms (paused, or starved of a core); that time is not counted toward timeouts");
   }
 }
 
@@ -247,15 +287,11 @@ std::size_t EventLoop::turn(std::chrono::steady_clock::time_point now) {
       });
   replica_.flush();
   check_hints();
-  std::uint32_t ticks = 0;
-  while (now >= next_tick_) {
-    if (ticks < options_.max_ticks_per_turn) {
-      replica_.tick();
-      ++ticks;
-    }
-    next_tick_ += options_.tick;
-  }
-  if (ticks > 0) replica_.flush();
+  const TickSchedule::Due due = ticks_.take(now);
+  for (std::uint32_t i = 0; i < due.ticks; ++i)
+    replica_.tick();
+  if (due.ticks > 0) replica_.flush();
+  if (due.dropped > 0) note_gap(due.dropped);
   send_output();
   request_background_sync(now);
   port_.flush();
@@ -272,7 +308,7 @@ void EventLoop::run(const std::atomic<bool>& stop) {
     // Busy, or a sync to report: go round again at once.
     if (turn(now) > 0 || synced_last_turn_) continue;
     const bool active = now - last_active_ < options_.idle_after;
-    auto timeout = std::chrono::duration_cast<std::chrono::microseconds>(next_tick_ - now);
+    auto timeout = std::chrono::duration_cast<std::chrono::microseconds>(ticks_.next() - now);
     if (!active) timeout = std::max(timeout, options_.idle_wait);
     if (timeout.count() > 0) port_.wait(timeout, active);
   }

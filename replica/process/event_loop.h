@@ -15,19 +15,21 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "replica/core/replica.h"
 #include "replica/process/background_sync.h"
+#include "replica/process/tick_schedule.h"
 #include "shm/shm.h"
 
 namespace vsr::process {
 
 struct LoopOptions {
   std::chrono::microseconds tick{1000};
-  // Most ticks run in one turn after the process was paused (SIGSTOP): enough for its
-  // timeouts to fire, not so many that retransmissions pile up.
-  std::uint32_t max_ticks_per_turn = 200;
+  // Missed ticks one turn replays beyond those of an idle wait (which the loop planned,
+  // listening for frames); a longer gap is not replayed (tick_schedule.h).
+  std::uint32_t max_ticks_replayed = 4;
   bool sync_each_batch = false;  // sync mode batch
   // With a BackgroundSync: the longest a primary whose vote is not needed leaves the
   // entries it appended unsynced (its log's lag behind its backups after a power cut).
@@ -39,6 +41,9 @@ struct LoopOptions {
   // is several ticks long, and a frame or a supervisor hint wakes it at once anyway.
   std::chrono::microseconds idle_after{20000};
   std::chrono::microseconds idle_wait{10000};
+  // Where the loop tells its operator of each change of view or status, and why a view
+  // change began (the replica's log). Null: nowhere.
+  std::function<void(const std::string&)> log;
 #ifdef VSR_TEST_BUGS
   // Test builds only: send first, sync later (every 200 ms): the review's
   // "sync before ack" step skipped. Used with storage write-behind by chaos teeth.
@@ -58,6 +63,7 @@ struct LoopCounters {
   std::uint64_t syncs = 0;
   std::uint64_t prepares_before_sync = 0;  // the primary's Prepares sent while its sync ran
   std::uint64_t background_requests = 0;   // turns that left the log's sync to the thread
+  std::uint64_t ticks_dropped = 0;         // ticks of gaps in which the loop did not run
 };
 
 class EventLoop {
@@ -92,6 +98,9 @@ class EventLoop {
   void send_message(const Envelope& envelope);
   void send_replies(const Output& out);
   void publish_status(bool force, std::chrono::steady_clock::time_point now);
+  void log_transition() const;
+  // Counts (and, when long, logs) the ticks of a gap that are not replayed.
+  void note_gap(std::uint64_t dropped);
 
   LoopOptions options_;
   shm::Segment& segment_;
@@ -107,7 +116,7 @@ class EventLoop {
   std::uint64_t requested_rewrites_ = 0;
   std::chrono::steady_clock::time_point last_request_;
   LoopCounters counters_;
-  std::chrono::steady_clock::time_point next_tick_;
+  TickSchedule ticks_;
   std::vector<std::uint64_t> down_seen_;
   Bytes encoded_;
   shm::StatusUpdate last_status_;
