@@ -204,6 +204,7 @@ void Replica::on_prepare_ok(const PrepareOk& m) {
   if (m.op > op()) return;
   if (log().checksum_at(m.op) != m.checksum) return;
   acked_[m.replica] = std::max(acked_[m.replica], m.op);
+  reported_down_.reset(m.replica);  // it is back (a restarted replica acks again)
   try_commit();
 }
 
@@ -247,7 +248,7 @@ bool Replica::wants_durable() const {
   if (commit_stalled_ticks_ >= 2) return true;
   std::uint32_t keeping_up = 0;
   for (ReplicaId r = 0; r < config_.replica_count; ++r) {
-    if (r != config_.self && acked_[r] >= commit_) ++keeping_up;
+    if (r != config_.self && acked_[r] >= commit_ && !reported_down_.test(r)) ++keeping_up;
   }
   return keeping_up < config_.quorum();
 }

@@ -151,6 +151,10 @@ void Replica::hint_replica_down(ReplicaId replica) {
   // not depend on this being true; a wrong hint costs one view change.
   const bool waiting_on_primary =
       (status_ == Status::normal && !is_primary()) || status_ == Status::state_transfer;
+  // A primary whose own copy counts only once synced (self_durability_reported) stops
+  // relying on a dead backup to commit without that sync, without waiting for the
+  // commit number to stall (wants_durable()).
+  if (status_ == Status::normal && is_primary()) reported_down_.set(replica);
   if (waiting_on_primary && replica == primary_of(view_)) {
     start_view_change(view_.next(), ViewChangeCause::primary_down);
   }
@@ -176,6 +180,7 @@ void Replica::reset_view_state() {
   do_view_change_sent_ = false;
   awaiting_committed_.reset();
   acked_.fill(OpNumber(0));
+  reported_down_.reset();
   commit_stalled_ticks_ = 0;
   future_.clear();
   gap_ticks_ = 0;

@@ -59,7 +59,8 @@ class Replica {
   // self_durability_reported: whether the primary's own vote is needed now, so its
   // driver should sync the log without waiting. False while f+1 backups keep up on
   // their own (they alone commit each batch: one device flush less per batch); true when
-  // fewer do (a backup down or lagging) or when the commit number has not moved for two
+  // fewer do (a backup lagging, or reported dead by hint_replica_down() and not heard
+  // from since) or when the commit number has not moved for two
   // whole tick intervals with ops pending. The driver also syncs now and then regardless.
   bool wants_durable() const;
   // Advisory: the supervisor saw this replica die. Never needed for safety.
@@ -178,6 +179,9 @@ class Replica {
   // Primary.
   std::deque<Queued> queue_;
   std::array<OpNumber, kMaxReplicas> acked_{};  // highest op each backup acked in this view
+  // Backups the supervisor reported dead in this view, until they ack again: not counted
+  // as keeping up by wants_durable(). (Advisory, like every hint: no vote depends on it.)
+  std::bitset<kMaxReplicas> reported_down_;
   // self_durability_reported: our log is durable through durable_op_ as long as the
   // journal's rewrite count is still durable_rewrites_.
   OpNumber durable_op_;

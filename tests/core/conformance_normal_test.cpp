@@ -488,5 +488,24 @@ TEST(PrimaryVote, ThePrimaryWantsItsSyncWhenBackupsAloneDoNotCommit) {
   EXPECT_FALSE(h.r(c.b1).wants_durable());
 }
 
+// The supervisor's hint that a backup died: the primary's vote is needed from the next
+// op on, not only once the commit number has stalled for two ticks.
+TEST(PrimaryVote, ABackupReportedDeadNoLongerCountsAsKeepingUp) {
+  ReportedCluster c;
+  Harness& h = c.h;
+  h.request(c.p, 100, Request{SessionId(0), RequestNumber(1), {}});
+  h.run();
+  ASSERT_EQ(h.r(c.p).commit(), OpNumber(1));
+  h.r(c.p).hint_replica_down(c.b2);
+  h.request(c.p, 100, Request{SessionId(0), RequestNumber(2), {}});
+  EXPECT_TRUE(h.r(c.p).wants_durable()) << "without waiting for a stall";
+  EXPECT_EQ(h.r(c.p).view(), h.r(c.b1).view()) << "a backup's death changes no view";
+  // It acks again (restarted, or the hint was wrong): it counts again.
+  h.run();
+  EXPECT_EQ(h.r(c.p).commit(), OpNumber(2));
+  h.request(c.p, 100, Request{SessionId(0), RequestNumber(3), {}});
+  EXPECT_FALSE(h.r(c.p).wants_durable());
+}
+
 }  // namespace
 }  // namespace vsr::test

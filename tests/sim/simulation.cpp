@@ -155,6 +155,12 @@ class Simulation {
   };
   // Its own stream, so that runs without background syncs draw what they always drew.
   Rng durability_rng_;
+  // The supervisor's hints (its own stream too): in some seeds, replicas hear at once
+  // that a peer's process died, as vsr-supervisor tells them; now and then wrongly.
+  Rng hint_rng_;
+  bool hints_ = false;
+  double p_false_hint_ = 0;
+  void hint_down(ReplicaId down);
   double p_power_ = 0;  // per fault interval: a power loss (sometimes of the whole host)
   std::vector<std::optional<Syncing>> syncing_;     // a background sync under way
   std::vector<std::optional<Syncing>> synced_now_;  // a synchronous sync to report
@@ -169,7 +175,8 @@ Simulation::Simulation(const Options& options)
       rng_(options.seed),
       plan_(draw_plan(options, rng_)),
       network_(plan_.replicas, plan_.replicas + plan_.clients, rng_.fork()),
-      durability_rng_(options.seed ^ 0x64757261626c65ULL) {
+      durability_rng_(options.seed ^ 0x64757261626c65ULL),
+      hint_rng_(options.seed ^ 0x68696e7473ULL) {
   network_.set_faults(plan_.network);
   result_.seed = options.seed;
   result_.replicas = plan_.replicas;
@@ -185,6 +192,8 @@ Simulation::Simulation(const Options& options)
 #endif
   result_.background_sync = durability_rng_.chance(0.5);
   p_power_ = durability_rng_.chance(0.5) ? durability_rng_.unit() * 0.3 : 0;
+  hints_ = hint_rng_.chance(0.5);
+  p_false_hint_ = hints_ && hint_rng_.chance(0.5) ? hint_rng_.unit() * 0.1 : 0;
   plan_.config.self_durability_reported = result_.background_sync;
   syncing_.assign(plan_.replicas, std::nullopt);
   synced_now_.assign(plan_.replicas, std::nullopt);
@@ -434,6 +443,23 @@ std::optional<ReplicaId> Simulation::current_primary() const {
   return best;
 }
 
+void Simulation::hint_down(ReplicaId down) {
+  if (!hints_) return;
+  for (ReplicaId r = 0; r < plan_.replicas; ++r) {
+    ReplicaHost& host = *hosts_[r];
+    // A paused process reads its hint when it resumes (the counter waits in the
+    // segment); modelled as not at all, which the timeouts cover.
+    if (r == down || !host.up() || host.paused || !hint_rng_.chance(0.8)) continue;
+    ++result_.faults.hints;
+    try {
+      host.replica().hint_replica_down(down);
+      host.replica().flush();
+    } catch (const journal::ProcessKilled&) {
+    }
+    collect(r);
+  }
+}
+
 void Simulation::power_loss(ReplicaId r) {
   hosts_[r]->power_loss();
   syncing_[r].reset();  // the fdatasync under way did not finish
@@ -469,6 +495,7 @@ void Simulation::inject_faults() {
       torn_[r] = false;  // a clean crash disarms a pending torn one
       restart_at_[r] = now_ + rng_.between(10, 300);
       trace("crash replica " + std::to_string(r));
+      hint_down(r);
     }
   }
   if (f > 0 && lost_state() == 0 && rng_.chance(plan_.p_torn)) {
@@ -487,6 +514,7 @@ void Simulation::inject_faults() {
     wiped_[r] = true;
     restart_at_[r] = now_ + rng_.between(10, 200);
     trace("wipe replica " + std::to_string(r));
+    hint_down(r);
   }
   if (f > 0 && lost_state() == 0 && rng_.chance(plan_.p_flip)) {
     // A bit flips on disk while the replica is down: on restart it must notice, and
@@ -513,6 +541,15 @@ void Simulation::inject_faults() {
                               : static_cast<ReplicaId>(durability_rng_.below(plan_.replicas));
       ++result_.faults.power_losses;
       power_loss(r);
+    }
+  }
+  if (p_false_hint_ > 0 && hint_rng_.chance(p_false_hint_)) {
+    // A hint about a replica that is up (the real supervisor's can be stale: it saw a
+    // process die that has been restarted since). Safety must not depend on hints.
+    const ReplicaId r = static_cast<ReplicaId>(hint_rng_.below(plan_.replicas));
+    if (hosts_[r]->up()) {
+      ++result_.faults.false_hints;
+      hint_down(r);
     }
   }
   if (rng_.chance(plan_.p_pause)) {
@@ -737,7 +774,8 @@ std::ostream& operator<<(std::ostream& out, const Result& r) {
       << " partitions=" << r.faults.partitions << " flips=" << r.faults.bit_flips
       << " faulty=" << r.faults.faulty_entries << " repaired=" << r.faults.repairs
       << " recoveries=" << r.faults.recoveries << " power_losses=" << r.faults.power_losses
-      << " power_cuts=" << r.faults.power_cuts
+      << " power_cuts=" << r.faults.power_cuts << " hints=" << r.faults.hints
+      << " false_hints=" << r.faults.false_hints
       << " background_sync=" << (r.background_sync ? "on" : "off")
       << " durable_reports=" << r.durable_reports << " trace=" << std::hex << r.trace_hash
       << std::dec;

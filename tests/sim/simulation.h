@@ -51,6 +51,8 @@ struct FaultCounts {
   std::uint64_t repairs = 0;         // replicas whose faulty entries peers then repaired
   std::uint64_t power_losses = 0;    // a replica lost every write it had not synced
   std::uint64_t power_cuts = 0;      // every replica did at once (the whole host)
+  std::uint64_t hints = 0;           // the supervisor's "replica down" hints delivered
+  std::uint64_t false_hints = 0;     // ... about a replica that was in fact up
 };
 
 struct Result {
