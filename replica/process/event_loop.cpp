@@ -266,10 +266,10 @@ void EventLoop::log_transition() const {
   options_.log(line);
 }
 
-void EventLoop::note_gap(std::uint64_t dropped) {
-  counters_.ticks_dropped += dropped;
+void EventLoop::note_gap(const TickSchedule::Due& due) {
+  counters_.ticks_dropped += due.dropped;
   // Worth the operator's attention when it is long enough to matter to a timeout.
-  const auto gap = options_.tick * dropped;
+  const auto gap = options_.tick * (due.dropped + due.ticks);  // within a tick
   if (options_.log && gap >= std::chrono::milliseconds(20)) {
     options_.log(
         "the loop did not run for " +
@@ -291,7 +291,7 @@ std::size_t EventLoop::turn(std::chrono::steady_clock::time_point now) {
   for (std::uint32_t i = 0; i < due.ticks; ++i)
     replica_.tick();
   if (due.ticks > 0) replica_.flush();
-  if (due.dropped > 0) note_gap(due.dropped);
+  if (due.dropped > 0) note_gap(due);
   send_output();
   request_background_sync(now);
   port_.flush();

@@ -100,7 +100,7 @@ class EventLoop {
   void publish_status(bool force, std::chrono::steady_clock::time_point now);
   void log_transition() const;
   // Counts (and, when long, logs) the ticks of a gap that are not replayed.
-  void note_gap(std::uint64_t dropped);
+  void note_gap(const TickSchedule::Due& due);
 
   LoopOptions options_;
   shm::Segment& segment_;
