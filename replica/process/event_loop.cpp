@@ -268,9 +268,8 @@ void EventLoop::log_transition() const {
 
 void EventLoop::note_gap(const TickSchedule::Due& due) {
   counters_.ticks_dropped += due.dropped;
-  // Worth the operator's attention when it is long enough to matter to a timeout.
   const auto gap = options_.tick * (due.dropped + due.ticks);  // within a tick
-  if (options_.log && gap >= std::chrono::milliseconds(20)) {
+  if (options_.log && gap >= options_.gap_worth_logging) {
     options_.log(
         "the loop did not run for " +
         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(gap).count()) +

@@ -28,8 +28,12 @@ namespace vsr::process {
 struct LoopOptions {
   std::chrono::microseconds tick{1000};
   // Missed ticks one turn replays beyond those of an idle wait (which the loop planned,
-  // listening for frames); a longer gap is not replayed (tick_schedule.h).
-  std::uint32_t max_ticks_replayed = 4;
+  // listening for frames; on this VM a 10 ms futex wait now and then lasts 20-29 ms); a
+  // longer gap is not replayed (tick_schedule.h). Far below any timeout (60+ ticks).
+  std::uint32_t max_ticks_replayed = 10;
+  // A gap this long is logged: long enough to have fired a view-change timeout (60 ms
+  // by default) had it been counted.
+  std::chrono::milliseconds gap_worth_logging{50};
   bool sync_each_batch = false;  // sync mode batch
   // With a BackgroundSync: the longest a primary whose vote is not needed leaves the
   // entries it appended unsynced (its log's lag behind its backups after a power cut).
