@@ -451,6 +451,8 @@ void Simulation::hint_down(ReplicaId down) {
     // segment); modelled as not at all, which the timeouts cover.
     if (r == down || !host.up() || host.paused || !hint_rng_.chance(0.8)) continue;
     ++result_.faults.hints;
+    trace("hint to replica " + std::to_string(r) + ": replica " + std::to_string(down) +
+          " is down" + (hosts_[down]->up() ? " (wrongly)" : ""));
     try {
       host.replica().hint_replica_down(down);
       host.replica().flush();
