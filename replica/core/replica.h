@@ -60,8 +60,8 @@ class Replica {
   // driver should sync the log without waiting. False while f+1 backups keep up on
   // their own (they alone commit each batch: one device flush less per batch); true when
   // fewer do (a backup lagging, or reported dead by hint_replica_down() and not heard
-  // from since) or when the commit number has not moved for two
-  // whole tick intervals with ops pending. The driver also syncs now and then regardless.
+  // from since) or when the commit number has not moved for two whole tick intervals
+  // with ops pending. The driver also syncs now and then regardless.
   bool wants_durable() const;
   // Advisory: the supervisor saw this replica die. Never needed for safety.
   void hint_replica_down(ReplicaId replica);

@@ -150,14 +150,14 @@ void EventLoop::send_output() {
     // Nothing to send, but a changed superblock (a new view, the end of installing a
     // peer's state) is synced now, not with some later batch: until then a power cut
     // would take it (and a replica cut in the middle of an install loses its state).
-    if (options_.sync_each_batch && superblock_pending_ && superblock_pending_()) sync_now();
+    if (options_.sync_each_batch && superblock_pending()) sync_now();
     return;
   }
   // The primary's usual turn, when its log is synced in the background: what it sends
   // now vouches for nothing in its own log (Output::vouches_for_own_log). The view it
   // carries is durable unless the superblock is pending.
   if (background_ != nullptr && replica_.is_primary() &&
-      !(superblock_pending_ && superblock_pending_()) && !out.vouches_for_own_log()) {
+      !superblock_pending() && !out.vouches_for_own_log()) {
     for (const Envelope& e : out.messages)
       send_message(e);
     send_replies(out);

@@ -102,6 +102,8 @@ class EventLoop {
   void send_message(const Envelope& envelope);
   void send_replies(const Output& out);
   void publish_status(bool force, std::chrono::steady_clock::time_point now);
+  // Whether the superblock changed since the last sync (false if the driver did not say).
+  bool superblock_pending() const { return superblock_pending_ && superblock_pending_(); }
   void log_transition() const;
   // Counts (and, when long, logs) the ticks of a gap that are not replayed.
   void note_gap(const TickSchedule::Due& due);

@@ -107,10 +107,10 @@ class Simulation {
   void inject_faults();
   void undo_due_faults();
   void heal();
-  // Sync mode batch's driver, modelled: a primary's log is "synced in the background"
-  // (ReplicaConfig::self_durability_reported) and the sync is reported a few ticks later.
-  // The simulated storage loses nothing a process wrote, so this shows the quorum with a
-  // late own vote stays live and agrees; losing unsynced writes is the storage tests'.
+  // Sync mode batch's driver, modelled: every sync before output, except a primary's
+  // log "synced in the background" (ReplicaConfig::self_durability_reported), whose sync
+  // is reported a few ticks later. The storage keeps a durable image, so a power loss
+  // takes exactly what these syncs had not yet covered.
   void model_sync_before_send(ReplicaId r);
   void maybe_start_sync(ReplicaId r);
   void power_loss(ReplicaId r);
@@ -153,6 +153,8 @@ class Simulation {
     std::uint64_t rewrites = 0;
     std::uint64_t log_writes = 0;  // the log's writes the fdatasync covers
   };
+  // Hands a completed sync to the process that asked for it, if that one still runs.
+  void report_durable(ReplicaId r, const Syncing& done);
   // Its own stream, so that runs without background syncs draw what they always drew.
   Rng durability_rng_;
   // The supervisor's hints (its own stream too): in some seeds, replicas hear at once
@@ -329,13 +331,7 @@ void Simulation::finish_sync(ReplicaId r) {
   if (synced_now_[r]) {
     const Syncing done = *synced_now_[r];
     synced_now_[r].reset();
-    if (host.up() && host.boots() == done.boots) {
-      try {
-        host.replica().on_durable(done.op, done.rewrites);
-      } catch (const journal::ProcessKilled&) {
-      }
-      collect(r);
-    }
+    report_durable(r, done);
   }
   if (!syncing_[r] || syncing_[r]->due > now_) return;
   const Syncing done = *syncing_[r];
@@ -344,8 +340,13 @@ void Simulation::finish_sync(ReplicaId r) {
   // cut stops it: power_loss() drops the request): the log's writes made before the
   // request are durable.
   host.log_region().make_durable_through(done.log_writes);
+  if (host.up() && host.boots() == done.boots) ++result_.durable_reports;
+  report_durable(r, done);
+}
+
+void Simulation::report_durable(ReplicaId r, const Syncing& done) {
+  ReplicaHost& host = *hosts_[r];
   if (!host.up() || host.boots() != done.boots) return;
-  ++result_.durable_reports;
   try {
     host.replica().on_durable(done.op, done.rewrites);  // may commit, execute, checkpoint
   } catch (const journal::ProcessKilled&) {
