@@ -30,7 +30,11 @@ inline std::string_view as_string(ByteView b) {
 
 class Writer {
  public:
-  explicit Writer(Bytes& out) : out_(out) {}
+  // A fresh buffer starts at 64 bytes, not at the first field's 8 (then 16, 32, 64):
+  // most messages would otherwise move three times while being encoded.
+  explicit Writer(Bytes& out) : out_(out) {
+    if (out_.capacity() == 0) out_.reserve(64);
+  }
 
   template <typename T>
     requires std::is_integral_v<T>

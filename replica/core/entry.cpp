@@ -45,15 +45,13 @@ bool EntryHeader::body_valid(ByteView body) const {
   return body.size() == body_size && vsr::checksum(body, 0x626f6479ULL) == body_checksum;
 }
 
-void EntryHeader::encode(Writer& out) const {
-  out.put(checksum);
-  out.put(parent);
-  out.put(body_checksum);
-  out.put(cluster);
-  out.put(view.value());
-  out.put(op.value());
-  out.put(body_size);
-  out.put(reserved);
+EntryHeader::Encoded EntryHeader::encoded() const {
+  Encoded out{};
+  std::memcpy(out.data(), &checksum, sizeof(checksum));
+  const auto fields = covered_fields(*this);
+  static_assert(sizeof(checksum) + fields.size() == kEncodedSize);
+  std::memcpy(out.data() + sizeof(checksum), fields.data(), fields.size());
+  return out;
 }
 
 EntryHeader EntryHeader::decode(Reader& in) {

@@ -7,6 +7,7 @@
 // (R#1) and lets any replica verify a log suffix it receives.
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 #include "common/checksum.h"
@@ -34,7 +35,11 @@ struct EntryHeader {
   bool body_valid(ByteView body) const;
   bool operator==(const EntryHeader&) const = default;
 
-  void encode(Writer& out) const;
+  // The fixed little-endian layout, built in place: headers are encoded several times
+  // per op (log slot, in-ring copy, Prepare), so not field by field into a vector.
+  using Encoded = std::array<std::byte, kEncodedSize>;
+  Encoded encoded() const;
+  void encode(Writer& out) const { out.put_raw(encoded()); }
   static EntryHeader decode(Reader& in);
 };
 

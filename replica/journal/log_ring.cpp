@@ -14,14 +14,6 @@ constexpr std::uint64_t kLogMagic = 0x676f6c72707376ULL;  // "vsprlog"
 constexpr std::uint64_t kSlotSeed = 0x736c6f74ULL;
 constexpr std::uint64_t kFileSeed = 0x66696c65ULL;
 
-Bytes encode_header(const EntryHeader& header) {
-  Bytes out;
-  Writer w(out);
-  header.encode(w);
-  VSR_ASSERT(out.size() == EntryHeader::kEncodedSize);
-  return out;
-}
-
 std::optional<EntryHeader> decode_header(ByteView bytes) {
   Reader r(bytes.first(EntryHeader::kEncodedSize));
   EntryHeader h = EntryHeader::decode(r);
@@ -53,7 +45,8 @@ std::size_t ring_start(const Geometry& g) {
 
 std::size_t log_region_size(const Geometry& g) { return ring_start(g) + g.ring_bytes; }
 
-LogRing::LogRing(Region& region, Geometry geometry) : region_(region), geometry_(geometry) {
+LogRing::LogRing(Region& region, Geometry geometry)
+    : region_(region), geometry_(geometry), held_(geometry.slot_count) {
   VSR_ASSERT(geometry_.slot_count >= 16);
   VSR_ASSERT(geometry_.ring_bytes % 8 == 0 && geometry_.ring_bytes >= 4096);
   VSR_ASSERT(geometry_.ring_bytes / 8 <= UINT32_MAX);
@@ -116,11 +109,12 @@ LogRing::OpenResult LogRing::open(const Identity& identity, const Anchor& anchor
   std::uint64_t predicted = anchor.offset;
   while (op.value() - anchor.op.value() <= geometry_.slot_count) {
     if (auto slot = read_slot(op); slot && slot->header.parent == parent) {
+      held_[index(op)] = *slot;
       const EntryHeader& h = slot->header;
       const ByteView body = ring_body(slot->offset, h.body_size);
       if (h.body_valid(body)) {
         if (read_ring_header(slot->offset) != h) {
-          region_.write(ring_start(geometry_) + slot->offset, encode_header(h));
+          region_.write(ring_start(geometry_) + slot->offset, h.encoded());
         }
       } else {
         faulty_[op] = h;  // written whole once (its slot is valid): repair, never cut
@@ -168,7 +162,7 @@ LogRing::OpenResult LogRing::open(const Identity& identity, const Anchor& anchor
 }
 
 std::optional<LogRing::Slot> LogRing::read_slot(OpNumber op) const {
-  const std::size_t at = kLogHeaderSize + (op.value() % geometry_.slot_count) * kSlotSize;
+  const std::size_t at = kLogHeaderSize + index(op) * kSlotSize;
   const ByteView bytes = region_.bytes().subspan(at, kSlotSize);
   std::uint32_t offset_units = 0;
   std::uint32_t check = 0;
@@ -187,19 +181,27 @@ std::optional<LogRing::Slot> LogRing::read_slot(OpNumber op) const {
 void LogRing::write_slot(const EntryHeader& header, std::uint64_t offset) {
   VSR_ASSERT(offset % 8 == 0 && offset + entry_size(header.body_size) <= geometry_.ring_bytes);
   std::array<std::byte, kSlotSize> bytes{};
-  const Bytes h = encode_header(header);
+  const EntryHeader::Encoded h = header.encoded();
   std::memcpy(bytes.data(), h.data(), h.size());
   const auto offset_units = static_cast<std::uint32_t>(offset / 8);
   std::memcpy(bytes.data() + EntryHeader::kEncodedSize, &offset_units, 4);
   const auto check = static_cast<std::uint32_t>(
       checksum(ByteView(bytes).first(kSlotSize - 4), kSlotSeed));
   std::memcpy(bytes.data() + EntryHeader::kEncodedSize + 4, &check, 4);
-  region_.write(kLogHeaderSize + (header.op.value() % geometry_.slot_count) * kSlotSize, bytes);
+  region_.write(kLogHeaderSize + index(header.op) * kSlotSize, bytes);
+  held_[index(header.op)] = Slot{header, offset};
+}
+
+const LogRing::Slot& LogRing::held_slot(OpNumber op) const {
+  VSR_ASSERT(holds(op));
+  const Slot& slot = held_[index(op)];
+  VSR_ASSERT_MSG(slot.header.op == op, "a held entry lost its slot");
+  return slot;
 }
 
 void LogRing::clear_slot(OpNumber op) {
   const std::array<std::byte, kSlotSize> zeros{};
-  region_.write(kLogHeaderSize + (op.value() % geometry_.slot_count) * kSlotSize, zeros);
+  region_.write(kLogHeaderSize + index(op) * kSlotSize, zeros);
 }
 
 void LogRing::kill_ring_header(std::uint64_t offset) {
@@ -221,16 +223,13 @@ ByteView LogRing::ring_body(std::uint64_t offset, std::uint32_t size) const {
 
 std::optional<EntryView> LogRing::entry(OpNumber op) const {
   if (!holds(op) || faulty_.contains(op)) return std::nullopt;
-  auto slot = read_slot(op);
-  VSR_ASSERT_MSG(slot.has_value(), "a held entry lost its slot");
-  return EntryView{slot->header, ring_body(slot->offset, slot->header.body_size)};
+  const Slot& slot = held_slot(op);
+  return EntryView{slot.header, ring_body(slot.offset, slot.header.body_size)};
 }
 
 std::optional<EntryHeader> LogRing::header(OpNumber op) const {
   if (!holds(op)) return std::nullopt;
-  auto slot = read_slot(op);
-  VSR_ASSERT_MSG(slot.has_value(), "a held entry lost its slot");
-  return slot->header;
+  return held_slot(op).header;
 }
 
 std::optional<Checksum> LogRing::checksum_at(OpNumber op) const {
@@ -241,9 +240,8 @@ std::optional<Checksum> LogRing::checksum_at(OpNumber op) const {
 }
 
 std::uint64_t LogRing::end_of(OpNumber op) const {
-  auto slot = read_slot(op);
-  VSR_ASSERT(slot.has_value());
-  return slot->offset + entry_size(slot->header.body_size);
+  const Slot& slot = held_slot(op);
+  return slot.offset + entry_size(slot.header.body_size);
 }
 
 std::optional<LogRing::Placement> LogRing::place(std::uint64_t size, OpNumber limit) const {
@@ -262,7 +260,7 @@ std::optional<LogRing::Placement> LogRing::place(std::uint64_t size, OpNumber li
   const std::uint64_t w = write_offset_;
   for (;;) {
     if (evicted >= head_) return Placement{w + size <= ring ? w : 0, evicted};  // nothing held
-    const std::uint64_t f = read_slot(evicted.next())->offset;
+    const std::uint64_t f = held_slot(evicted.next()).offset;
     if (w > f) {  // held entries occupy [f, w)
       if (w + size <= ring) return Placement{w, evicted};
       if (size <= f) return Placement{0, evicted};
@@ -291,7 +289,7 @@ void LogRing::append(const EntryHeader& header, ByteView body, OpNumber evictabl
   // either a complete entry or one whose slot is missing (a torn tail).
   const std::size_t base = ring_start(geometry_) + placement->offset;
   region_.write(base + EntryHeader::kEncodedSize, body);
-  region_.write(base, encode_header(header));
+  region_.write(base, header.encoded());
   write_slot(header, placement->offset);
 
   if (placement->evict_through >= first_) {
@@ -310,11 +308,11 @@ void LogRing::truncate_after(OpNumber op) {
   VSR_ASSERT(op.next() >= first_);
   const auto kept = checksum_at(op);
   VSR_ASSERT_MSG(kept.has_value(), "truncating to an op whose checksum is unknown");
-  const std::uint64_t offset = op >= first_ ? end_of(op) : read_slot(op.next())->offset;
+  const std::uint64_t offset = op >= first_ ? end_of(op) : held_slot(op.next()).offset;
   // Recovery finds an entry by its slot or, if the slot is unreadable, by its in-ring
   // header where it must be. Both copies of the first removed entry go, so neither
   // can bring it back; later ones are unreachable without it.
-  kill_ring_header(read_slot(op.next())->offset);
+  kill_ring_header(held_slot(op.next()).offset);
   for (OpNumber o = head_; o > op; o = o.prev()) clear_slot(o);
   faulty_.erase(faulty_.upper_bound(op), faulty_.end());
   head_ = op;
@@ -326,11 +324,9 @@ void LogRing::truncate_after(OpNumber op) {
 bool LogRing::repair(const EntryHeader& header, ByteView body) {
   auto it = faulty_.find(header.op);
   if (it == faulty_.end() || it->second != header || !header.body_valid(body)) return false;
-  auto slot = read_slot(header.op);
-  VSR_ASSERT(slot.has_value());
-  const std::size_t base = ring_start(geometry_) + slot->offset;
+  const std::size_t base = ring_start(geometry_) + held_slot(header.op).offset;
   region_.write(base + EntryHeader::kEncodedSize, body);
-  region_.write(base, encode_header(header));
+  region_.write(base, header.encoded());
   faulty_.erase(it);
   return true;
 }
@@ -351,7 +347,7 @@ void LogRing::reset(const Anchor& anchor) {
 Anchor LogRing::anchor_at(OpNumber op, Checksum checksum) const {
   if (op == head_) return Anchor{op, checksum, write_offset_};
   VSR_ASSERT(holds(op.next()));
-  return Anchor{op, checksum, read_slot(op.next())->offset};
+  return Anchor{op, checksum, held_slot(op.next()).offset};
 }
 
 void LogRing::set_anchor(const Anchor& anchor) {

@@ -21,6 +21,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "replica/core/entry.h"
 #include "replica/journal/region.h"
@@ -110,7 +111,11 @@ class LogRing {
     EntryHeader header;
     std::uint64_t offset = 0;
   };
+  std::size_t index(OpNumber op) const { return op.value() % geometry_.slot_count; }
+  // Reads and checks a slot in the file (when opening: afterwards held_ says the same).
   std::optional<Slot> read_slot(OpNumber op) const;
+  // The slot of a held op, from held_.
+  const Slot& held_slot(OpNumber op) const;
   void write_slot(const EntryHeader& header, std::uint64_t offset);
   void clear_slot(OpNumber op);
   void kill_ring_header(std::uint64_t offset);
@@ -128,6 +133,10 @@ class LogRing {
 
   Region& region_;
   Geometry geometry_;
+  // What the file's slots hold for the held ops [first_, head_], indexed like them: the
+  // file is written for crashes, this copy is read on every append and execute (a slot
+  // read from the file costs two checksums). Entries outside that range are stale.
+  std::vector<Slot> held_;
   OpNumber first_{1};
   OpNumber head_{0};
   Checksum head_checksum_ = 0;
