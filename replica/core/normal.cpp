@@ -88,6 +88,7 @@ void Replica::prepare_batch() {
       ++count;
     }
     if (!journal_.can_append(bytes)) break;  // the ring waits for the next checkpoint
+    body.reserve(bytes);  // moved into the Prepare below: a fresh buffer each time
     BatchWriter batch(body);
     for (std::size_t i = 0; i < count; ++i) {
       const Request& r = queue_.front().request;

@@ -14,9 +14,11 @@
 #include <bitset>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
-#include <unordered_map>
+
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include "replica/core/client_table.h"
 #include "replica/core/config.h"
@@ -188,9 +190,12 @@ class Replica {
   std::uint64_t durable_rewrites_ = 0;
   OpNumber commit_at_last_tick_;            // primary: commit_ at the previous tick
   std::uint32_t commit_stalled_ticks_ = 0;  // ticks the commit number stood with ops pending
-  std::unordered_map<SessionId, ClientId> reply_to_;
-  std::unordered_map<std::uint64_t, ClientId> register_reply_to_;  // by nonce
-  std::unordered_map<SessionId, RequestNumber> in_flight_;
+  // Touched by every request and every reply: open addressing, no node per entry.
+  template <typename K, typename V>
+  using FlatMap = boost::unordered_flat_map<K, V, std::hash<K>>;
+  FlatMap<SessionId, ClientId> reply_to_;
+  FlatMap<std::uint64_t, ClientId> register_reply_to_;  // by nonce
+  FlatMap<SessionId, RequestNumber> in_flight_;
   std::uint32_t ticks_since_prepare_ = 0;
   std::uint32_t ticks_since_retry_ = 0;
 
