@@ -36,20 +36,16 @@ class Writer {
     if (out_.capacity() == 0) out_.reserve(64);
   }
 
+  // insert, not resize + memcpy: resize zero-fills through an out-of-line call first,
+  // which cost three times the copy for the 4- and 8-byte fields messages are made of.
   template <typename T>
     requires std::is_integral_v<T>
   void put(T value) {
     static_assert(std::endian::native == std::endian::little, "little-endian hosts only");
-    const std::size_t at = out_.size();
-    out_.resize(at + sizeof(T));
-    std::memcpy(out_.data() + at, &value, sizeof(T));
+    const auto* bytes = reinterpret_cast<const std::byte*>(&value);
+    out_.insert(out_.end(), bytes, bytes + sizeof(T));
   }
-  void put_raw(ByteView bytes) {
-    if (bytes.empty()) return;
-    const std::size_t at = out_.size();
-    out_.resize(at + bytes.size());
-    std::memcpy(out_.data() + at, bytes.data(), bytes.size());
-  }
+  void put_raw(ByteView bytes) { out_.insert(out_.end(), bytes.begin(), bytes.end()); }
   // A u32 length, then the bytes.
   void put_bytes(ByteView bytes) {
     put(static_cast<std::uint32_t>(bytes.size()));
