@@ -153,8 +153,9 @@ class Simulation {
     std::uint64_t rewrites = 0;
     std::uint64_t log_writes = 0;  // the log's writes the fdatasync covers
   };
-  // Hands a completed sync to the process that asked for it, if that one still runs.
-  void report_durable(ReplicaId r, const Syncing& done);
+  // Hands a completed sync to the process that asked for it, if that one still runs
+  // (then true).
+  bool report_durable(ReplicaId r, const Syncing& done);
   // Its own stream, so that runs without background syncs draw what they always drew.
   Rng durability_rng_;
   // The supervisor's hints (its own stream too): in some seeds, replicas hear at once
@@ -340,18 +341,18 @@ void Simulation::finish_sync(ReplicaId r) {
   // cut stops it: power_loss() drops the request): the log's writes made before the
   // request are durable.
   host.log_region().make_durable_through(done.log_writes);
-  if (host.up() && host.boots() == done.boots) ++result_.durable_reports;
-  report_durable(r, done);
+  if (report_durable(r, done)) ++result_.durable_reports;
 }
 
-void Simulation::report_durable(ReplicaId r, const Syncing& done) {
+bool Simulation::report_durable(ReplicaId r, const Syncing& done) {
   ReplicaHost& host = *hosts_[r];
-  if (!host.up() || host.boots() != done.boots) return;
+  if (!host.up() || host.boots() != done.boots) return false;
   try {
     host.replica().on_durable(done.op, done.rewrites);  // may commit, execute, checkpoint
   } catch (const journal::ProcessKilled&) {
   }
   collect(r);
+  return true;
 }
 
 void Simulation::deliver(const Packet& packet) {
