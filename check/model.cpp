@@ -1,12 +1,22 @@
 #include "check/model.h"
 
+#include <algorithm>
+
 #include "common/assert.h"
 
 namespace vsr::check {
 
 KeyModel::KeyModel(const Value& initial) {
-  values_.emplace_back();  // slot of kAbsent, never looked up by content
+  // The slots of kAbsent and kUnreadable, never looked up by content.
+  values_.emplace_back();
+  values_.emplace_back();
+  unreadable_ = {false, true};
   initial_ = intern(initial);
+}
+
+StateId KeyModel::initial() const {
+  VSR_ASSERT(sealed_);
+  return state_of(initial_);
 }
 
 StateId KeyModel::intern(const Value& value) {
@@ -20,6 +30,9 @@ StateId KeyModel::intern(std::string&& value) {
   const auto id = static_cast<StateId>(values_.size());
   const std::string& stored = values_.emplace_back(std::move(value));
   ids_.emplace(std::string_view(stored), id);
+  // Values interned after seal() are readable prefixes (append() checks); seal() sets the
+  // flags of the ones before.
+  unreadable_.push_back(false);
   bytes_ += stored.size() + sizeof(std::string) + 2 * sizeof(std::string_view);
   return id;
 }
@@ -63,15 +76,56 @@ std::uint32_t KeyModel::add(const OpRecord& record) {
   return static_cast<std::uint32_t>(steps_.size() - 1);
 }
 
+void KeyModel::seal() {
+  VSR_ASSERT(!sealed_);
+  sealed_ = true;
+  const auto compared = [this](StateId id) {
+    if (id != kAbsent) compared_.push_back(std::string_view(values_[id]));
+  };
+  for (const Step& s : steps_) {
+    switch (s.kind) {
+      case Kind::read:
+      case Kind::cas_ok:
+      case Kind::cas_fail:
+      case Kind::cas_unknown:
+        compared(s.a);
+        break;
+      case Kind::cas_fail_saw:
+        compared(s.a);
+        compared(s.b);
+        break;
+      case Kind::write:
+      case Kind::del_ok:
+      case Kind::del_fail:
+      case Kind::del_unknown:
+      case Kind::append:
+        break;
+    }
+  }
+  std::sort(compared_.begin(), compared_.end());
+  compared_.erase(std::unique(compared_.begin(), compared_.end()), compared_.end());
+  bytes_ += compared_.size() * sizeof(std::string_view);
+  for (StateId id = kUnreadable + 1; id < values_.size(); ++id)
+    unreadable_[id] = !prefix_of_compared(std::string_view(values_[id]));
+}
+
+bool KeyModel::prefix_of_compared(std::string_view value) const {
+  // The compared values that start with `value` form a run in sorted order, and the first
+  // one not below `value` begins it if there is one.
+  const auto it = std::lower_bound(compared_.begin(), compared_.end(), value);
+  return it != compared_.end() && it->starts_with(value);
+}
+
 std::optional<StateId> KeyModel::step(StateId state, std::uint32_t index) {
   VSR_ASSERT(index < steps_.size());
+  VSR_ASSERT(sealed_);
   const Step& s = steps_[index];
   switch (s.kind) {
     case Kind::read:
       if (state != s.a) return std::nullopt;
       return state;
     case Kind::write:
-      return s.a;
+      return state_of(s.a);
     case Kind::del_ok:
       if (state == kAbsent) return std::nullopt;
       return kAbsent;
@@ -82,7 +136,7 @@ std::optional<StateId> KeyModel::step(StateId state, std::uint32_t index) {
       return kAbsent;
     case Kind::cas_ok:
       if (state != s.a) return std::nullopt;
-      return s.b;
+      return state_of(s.b);
     case Kind::cas_fail:
       if (state == s.a) return std::nullopt;
       return state;
@@ -90,8 +144,9 @@ std::optional<StateId> KeyModel::step(StateId state, std::uint32_t index) {
       if (state == s.a || state != s.b) return std::nullopt;
       return state;
     case Kind::cas_unknown:
-      return state == s.a ? s.b : state;
+      return state == s.a ? state_of(s.b) : state;
     case Kind::append:
+      if (state == kUnreadable) return kUnreadable;
       return append(state, index, s.a);
   }
   VSR_ASSERT_MSG(false, "unknown step kind");
@@ -105,16 +160,50 @@ StateId KeyModel::append(StateId state, std::uint32_t index, std::uint32_t suffi
   joined.reserve((state == kAbsent ? 0 : values_[state].size()) + suffix_text.size());
   if (state != kAbsent) joined = values_[state];
   joined += suffix_text;
-  const StateId next = intern(std::move(joined));
+  // An unreadable value is not interned: the search would never tell it from the others.
+  const StateId next =
+      prefix_of_compared(std::string_view(joined)) ? intern(std::move(joined)) : kUnreadable;
   appended_.emplace(memo_key, next);
   bytes_ += sizeof(std::uint64_t) + sizeof(StateId);
   return next;
 }
 
-Value KeyModel::value(StateId state) const {
-  VSR_ASSERT(state < values_.size());
-  if (state == kAbsent) return std::nullopt;
-  return values_[state];
+Value KeyModel::text(StateId id) const {
+  VSR_ASSERT(id < values_.size() && id != kUnreadable);
+  if (id == kAbsent) return std::nullopt;
+  return values_[id];
+}
+
+Value KeyModel::replay(std::span<const std::uint32_t> steps) const {
+  Value value = text(initial_);
+  for (const std::uint32_t index : steps) {
+    VSR_ASSERT(index < steps_.size());
+    const Step& s = steps_[index];
+    switch (s.kind) {
+      case Kind::read:
+      case Kind::del_fail:
+      case Kind::cas_fail:
+      case Kind::cas_fail_saw:
+        break;
+      case Kind::write:
+        value = text(s.a);
+        break;
+      case Kind::del_ok:
+      case Kind::del_unknown:
+        value.reset();
+        break;
+      case Kind::cas_ok:
+        value = text(s.b);
+        break;
+      case Kind::cas_unknown:
+        if (value == text(s.a)) value = text(s.b);
+        break;
+      case Kind::append:
+        value = value.value_or("") + suffixes_[s.a];
+        break;
+    }
+  }
+  return value;
 }
 
 }  // namespace vsr::check

@@ -17,6 +17,9 @@
 // i is optional, and its return lies at infinity, so it never holds back another operation.
 // So once (S, v) has been reached, (S + i, v) is skipped. Without this, every subset of the
 // pending indeterminate operations would be a configuration of its own.
+//
+// A third reduction lives in the model (KeyModel::seal()): values no operation can ever read
+// are one state, so the orders of appends nobody reads do not multiply the configurations.
 #include "check/search.h"
 
 #include "check/model.h"
@@ -101,8 +104,7 @@ class KeySearch::Impl {
       : key_(key),
         model_(history.initial_value()),
         list_(key.ops.size(), key.events),
-        linearized_(key.ops.size()),
-        state_(model_.initial()) {
+        linearized_(key.ops.size()) {
     for (std::uint32_t i = 0; i < key.ops.size(); ++i) {
       const OpRecord& record = history.op(key.ops[i]);
       const std::uint32_t index = model_.add(record);
@@ -114,6 +116,8 @@ class KeySearch::Impl {
       const bool fails = record.determinate() && record.outcome == Outcome::fail;
       keeps_value_.push_back(f == Fn::get || (fails && (f == Fn::del || f == Fn::cas)));
     }
+    model_.seal();
+    state_ = model_.initial();
     stack_.reserve(key.ops.size());
     node_ = list_.first();
     // The start is a configuration too: the dominance pruning looks it up.
@@ -152,7 +156,7 @@ class KeySearch::Impl {
   std::size_t determinate_total_ = 0;
   std::size_t indeterminate_total_ = 0;
   std::size_t determinate_done_ = 0;
-  StateId state_;
+  StateId state_ = kAbsent;
   std::uint32_t node_ = 0;
   // The current configuration is new: look for a value-keeping candidate first.
   bool entered_ = true;
@@ -290,9 +294,12 @@ void KeySearch::Impl::remember_deepest() {
   failure_.key = std::string(key_.key);
   failure_.key_ops = key_.ops.size();
   failure_.linearized.clear();
-  for (const Frame& frame : stack_)
+  std::vector<std::uint32_t> steps;
+  for (const Frame& frame : stack_) {
     failure_.linearized.push_back(key_.ops[frame.op]);
-  failure_.value = model_.value(state_);
+    steps.push_back(frame.op);
+  }
+  failure_.value = model_.replay(steps);
   failure_.stuck.clear();
   for (std::uint32_t n = list_.first(); !list_.is_return(n); n = list_.next(n)) {
     const std::uint32_t op = list_.op(n);
