@@ -184,10 +184,14 @@ bool Replica::adopt_suffix(const LogSuffix& suffix, ViewNumber view, ViewNumber 
   // number means two histories were committed, which the protocol rules out.
   VSR_ASSERT_MSG(kept >= commit_ || kept == op(), "a log suffix contradicts committed entries");
   const std::span<const Entry> rest = std::span(suffix.entries).subspan(index);
-  if (status_ == Status::normal && view == view_) {
-    // Already normal in this view: our log and the suffix are both prefixes of the
-    // primary's log, so they cannot disagree, and a shorter suffix must never cut
-    // entries we hold (we may have acknowledged them).
+  if (last_normal_view_ == view) {
+    // Our log is already a log of this view (we are normal in it, or were before a
+    // restart or a missed StartView put us into view change or state transfer): our
+    // log and the suffix are both prefixes of the primary's log, so they cannot
+    // disagree, and a shorter suffix must never cut entries we hold. We may have
+    // acknowledged them: cut, with last_normal_view still this view, we and the
+    // lagging replica that sent the suffix could form the next view change's quorum
+    // without an entry committed in this view.
     VSR_ASSERT_MSG(rest.empty() || kept == op(), "two logs of one view disagree");
     if (rest.empty()) return true;
   }

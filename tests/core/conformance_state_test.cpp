@@ -119,6 +119,63 @@ TEST(StateTransfer, ACompactedLogIsSentAsACheckpointAndTheLogAfterIt) {
   EXPECT_EQ(h.r(2).client_table().digest(), h.r(0).client_table().digest());
 }
 
+// vsr-sim seed 5021322. Backup 1 acknowledged ops 2 and 3 of view 0 (committed with the
+// primary) while backup 2 was down; then backup 1 restarted with a faulty entry, which put it
+// into view change, and a Commit from the primary into state transfer, both in view 0. Its
+// GetState reached replica 2, back up with ops up to 1, whose NewState of view 0 is a
+// shorter log of the same view. Installing it cut ops 2 and 3 while last_normal_view stayed
+// 0: replicas 1 and 2 then made view 1 without them, and op 2 was committed twice.
+TEST(StateTransfer, AShorterLogOfTheSameViewCutsNothing) {
+  Harness h(3);
+  h.boot_all();
+  register_some(h, 0, 1);
+  // Replica 2 misses ops 2 and 3; replicas 0 and 1 commit them.
+  for (std::uint64_t nonce = 2; nonce <= 3; ++nonce) {
+    h.request(0, 100, Request{SessionId(0), RequestNumber(nonce), {}});
+    h.run([](const Sent& m) { return m.to != 2; });
+  }
+  ASSERT_EQ(h.r(0).commit(), OpNumber(3));
+  ASSERT_EQ(h.r(1).op(), OpNumber(3));
+  ASSERT_EQ(h.r(2).op(), OpNumber(1));
+  h.in_flight().clear();
+  // Replica 1 restarts with a faulty op 1: view change in view 0, then state transfer.
+  Node& b = h.node(1);
+  b.crash();
+  const auto entry = b.journal.log().entry(OpNumber(1));
+  ASSERT_TRUE(entry.has_value());
+  const auto at = static_cast<std::size_t>(entry->body.data() - b.log.bytes().data());
+  b.log.mutable_bytes()[at] ^= std::byte{0x10};
+  b.boot();
+  ASSERT_EQ(h.r(1).status(), Status::view_change);
+  h.deliver(Sent{0, 1, Commit{ViewNumber(0), OpNumber(3), 0}});
+  ASSERT_EQ(h.r(1).status(), Status::state_transfer);
+  ASSERT_EQ(h.r(1).last_normal_view(), ViewNumber(0));
+  h.in_flight().clear();
+  // Replica 2 answers a GetState of view 0 with its log (0..1].
+  h.deliver(Sent{1, 2, GetState{ViewNumber(0), OpNumber(0), false, 1}});
+  h.collect();
+  const auto answers = h.sent<NewState>(1);
+  ASSERT_EQ(answers.size(), 1u);
+  ASSERT_EQ(answers[0].second.log.end(), OpNumber(1));
+  h.in_flight().clear();
+  h.deliver(answers[0].first);
+  EXPECT_EQ(h.r(1).op(), OpNumber(3)) << "the entries it acknowledged stay";
+  EXPECT_EQ(h.r(1).journal().log().checksum_at(OpNumber(3)),
+            h.r(0).journal().log().checksum_at(OpNumber(3)));
+  EXPECT_EQ(h.r(1).last_normal_view(), ViewNumber(0));
+  // And a view change by replicas 1 and 2 alone keeps every committed op.
+  h.node(0).crash();
+  h.in_flight().clear();
+  h.run();  // replica 1 repairs its op 1 from replica 2's copy
+  tick_until_view_change(h, 1);
+  h.run([](const Sent& m) { return m.to != 0 && m.from != 0; });
+  ASSERT_EQ(h.r(1).status(), Status::normal);
+  EXPECT_EQ(h.r(1).view(), ViewNumber(1));
+  EXPECT_GE(h.r(1).op(), OpNumber(3));
+  EXPECT_EQ(h.r(2).journal().log().checksum_at(OpNumber(3)),
+            h.node(0).journal.log().checksum_at(OpNumber(3)));
+}
+
 // ---- Recovery ----
 
 TEST(Recovery, ARecoveringReplicaNeitherAcknowledgesNorVotes) {
