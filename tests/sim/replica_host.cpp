@@ -66,6 +66,7 @@ void ReplicaHost::crash() {
   journal_.reset();
   paused = false;
   held.clear();
+  missed_hints.clear();
 }
 
 void ReplicaHost::power_loss() {

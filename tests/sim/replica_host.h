@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,7 @@ class ReplicaHost {
 
   bool paused = false;
   std::vector<Packet> held;  // packets that arrived while paused
+  std::set<ReplicaId> missed_hints;  // replicas hinted down while paused
 
  private:
   ReplicaConfig config_;

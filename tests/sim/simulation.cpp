@@ -5,6 +5,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "check/check.h"
@@ -164,6 +165,7 @@ class Simulation {
   bool hints_ = false;
   double p_false_hint_ = 0;
   void hint_down(ReplicaId down);
+  void deliver_hint(ReplicaId r, ReplicaId down);
   double p_power_ = 0;  // per fault interval: a power loss (sometimes of the whole host)
   std::vector<std::optional<Syncing>> syncing_;     // a background sync under way
   std::vector<std::optional<Syncing>> synced_now_;  // a synchronous sync to report
@@ -449,19 +451,28 @@ void Simulation::hint_down(ReplicaId down) {
   if (!hints_) return;
   for (ReplicaId r = 0; r < plan_.replicas; ++r) {
     ReplicaHost& host = *hosts_[r];
-    // A paused process reads its hint when it resumes (the counter waits in the
-    // segment); modelled as not at all, which the timeouts cover.
-    if (r == down || !host.up() || host.paused || !hint_rng_.chance(0.8)) continue;
-    ++result_.faults.hints;
-    trace("hint to replica " + std::to_string(r) + ": replica " + std::to_string(down) +
-          " is down" + (hosts_[down]->up() ? " (wrongly)" : ""));
-    try {
-      host.replica().hint_replica_down(down);
-      host.replica().flush();
-    } catch (const journal::ProcessKilled&) {
+    if (r == down || !host.up()) continue;
+    // A paused process finds the changed counter in the segment when it resumes.
+    if (host.paused) {
+      host.missed_hints.insert(down);
+      continue;
     }
-    collect(r);
+    deliver_hint(r, down);
   }
+}
+
+void Simulation::deliver_hint(ReplicaId r, ReplicaId down) {
+  if (!hint_rng_.chance(0.8)) return;
+  ReplicaHost& host = *hosts_[r];
+  ++result_.faults.hints;
+  trace("hint to replica " + std::to_string(r) + ": replica " + std::to_string(down) + " is down" +
+        (hosts_[down]->up() ? " (wrongly)" : ""));
+  try {
+    host.replica().hint_replica_down(down);
+    host.replica().flush();
+  } catch (const journal::ProcessKilled&) {
+  }
+  collect(r);
 }
 
 void Simulation::power_loss(ReplicaId r) {
@@ -610,6 +621,14 @@ void Simulation::undo_due_faults() {
       for (const Packet& p : held) {
         if (!host.up()) break;
         step_replica(r, p);
+      }
+      // The event loop's next turn: the frames that waited in its rings, then the down
+      // counters that changed meanwhile (one hint per replica, however often it went down).
+      std::set<ReplicaId> missed;
+      missed.swap(host.missed_hints);
+      for (const ReplicaId down : missed) {
+        if (!host.up()) break;
+        deliver_hint(r, down);
       }
     }
   }
