@@ -139,7 +139,13 @@ bool Replica::append_tail(LogSuffix& base, const LogSuffix& tail) {
 
 bool Replica::install(const NewState& m, ViewNumber view) {
   const ViewNumber last_normal = m.committed_only ? last_normal_view_ : view;
-  if (m.checkpoint && m.checkpoint->op > commit_) {
+  // A state of our own last normal view that ends where our log does or before it holds
+  // nothing we lack (both logs are prefixes of that view's primary's log), even when its
+  // sender compacted it into a checkpoint above our commit number: installing that
+  // checkpoint would cut entries we may have acknowledged (see adopt_suffix). Our own
+  // entries up to its commit number execute instead.
+  const bool nothing_new = last_normal_view_ == view && m.log.end() <= op();
+  if (m.checkpoint && m.checkpoint->op > commit_ && !nothing_new) {
     const CheckpointState& checkpoint = *m.checkpoint;
     if (m.log.start != checkpoint.op || m.log.start_checksum != checkpoint.checksum) return false;
     // Decode into fresh objects first: a state we cannot read must change nothing.

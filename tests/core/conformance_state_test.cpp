@@ -176,6 +176,59 @@ TEST(StateTransfer, AShorterLogOfTheSameViewCutsNothing) {
             h.node(0).journal.log().checksum_at(OpNumber(3)));
 }
 
+// vsr-sim seed 6018511: the same, but the lagging replica had compacted its log into a
+// checkpoint above the asker's commit number, so its NewState came as that checkpoint and
+// the log after it, shorter than the asker's. Installing the checkpoint cut the acknowledged
+// entries just as well.
+TEST(StateTransfer, AShorterStateOfTheSameViewCutsNothingEvenAsACheckpoint) {
+  Harness h(3, [](ReplicaConfig& c) { c.checkpoint_interval = 4; });
+  h.boot_all();
+  register_some(h, 0, 3);
+  h.tick(0, h.node(0).config.heartbeat_ticks);
+  h.run();
+  ASSERT_EQ(h.r(1).commit(), OpNumber(3));
+  // Three pipelined Prepares, all carrying commit 3: replica 1 acknowledges ops 4-6 and
+  // never hears of a later commit; replica 2 gets op 4 and commit 6, and checkpoints at 4.
+  for (std::uint64_t nonce = 4; nonce <= 6; ++nonce)
+    h.request(0, 100, Request{SessionId(0), RequestNumber(nonce), {}});
+  h.run([](const Sent& m) {
+    if (m.to == 1) return !std::holds_alternative<Commit>(m.message);
+    if (m.to != 2) return true;
+    const Prepare* prepare = std::get_if<Prepare>(&m.message);
+    return prepare == nullptr || prepare->entry.header.op == OpNumber(4);
+  });
+  h.tick(0, h.node(0).config.heartbeat_ticks);
+  h.run([](const Sent& m) { return m.to == 2 && std::holds_alternative<Commit>(m.message); });
+  h.in_flight().clear();
+  ASSERT_EQ(h.r(1).op(), OpNumber(6));
+  ASSERT_EQ(h.r(1).commit(), OpNumber(3));
+  ASSERT_EQ(h.r(2).op(), OpNumber(4));
+  ASSERT_EQ(h.r(2).journal().checkpoint_op(), OpNumber(4));
+  // Replica 1 restarts with a faulty op 5 and ends up in state transfer in view 0.
+  Node& b = h.node(1);
+  b.crash();
+  const auto entry = b.journal.log().entry(OpNumber(5));
+  ASSERT_TRUE(entry.has_value());
+  const auto at = static_cast<std::size_t>(entry->body.data() - b.log.bytes().data());
+  b.log.mutable_bytes()[at] ^= std::byte{0x10};
+  b.boot();
+  h.deliver(Sent{0, 1, Commit{ViewNumber(0), OpNumber(6), 0}});
+  ASSERT_EQ(h.r(1).status(), Status::state_transfer);
+  ASSERT_LT(h.r(1).commit(), OpNumber(4));
+  h.in_flight().clear();
+  h.deliver(Sent{1, 2, GetState{ViewNumber(0), h.r(1).commit(), false, 1}});
+  h.collect();
+  const auto answers = h.sent<NewState>(1);
+  ASSERT_EQ(answers.size(), 1u);
+  ASSERT_TRUE(answers[0].second.checkpoint.has_value());
+  ASSERT_EQ(answers[0].second.log.end(), OpNumber(4));
+  h.in_flight().clear();
+  h.deliver(answers[0].first);
+  EXPECT_EQ(h.r(1).op(), OpNumber(6)) << "the entries it acknowledged stay";
+  EXPECT_EQ(h.r(1).journal().log().checksum_at(OpNumber(6)),
+            h.r(0).journal().log().checksum_at(OpNumber(6)));
+}
+
 // ---- Recovery ----
 
 TEST(Recovery, ARecoveringReplicaNeitherAcknowledgesNorVotes) {
