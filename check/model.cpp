@@ -199,7 +199,8 @@ Value KeyModel::replay(std::span<const std::uint32_t> steps) const {
         if (value == text(s.a)) value = text(s.b);
         break;
       case Kind::append:
-        value = value.value_or("") + suffixes_[s.a];
+        if (!value) value.emplace();
+        *value += suffixes_[s.a];
         break;
     }
   }
