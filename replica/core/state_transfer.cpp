@@ -139,28 +139,38 @@ bool Replica::append_tail(LogSuffix& base, const LogSuffix& tail) {
 
 bool Replica::install(const NewState& m, ViewNumber view) {
   const ViewNumber last_normal = m.committed_only ? last_normal_view_ : view;
-  // A state of our own last normal view that ends where our log does or before it holds
-  // nothing we lack (both logs are prefixes of that view's primary's log), even when its
-  // sender compacted it into a checkpoint above our commit number: installing that
-  // checkpoint would cut entries we may have acknowledged (see adopt_suffix). Our own
-  // entries up to its commit number execute instead.
-  const bool nothing_new = last_normal_view_ == view && m.log.end() <= op();
-  if (m.checkpoint && m.checkpoint->op > commit_ && !nothing_new) {
-    const CheckpointState& checkpoint = *m.checkpoint;
-    if (m.log.start != checkpoint.op || m.log.start_checksum != checkpoint.checksum) return false;
-    // Decode into fresh objects first: a state we cannot read must change nothing.
-    ClientTable table(config_.client_table_capacity);
-    Reader r(checkpoint.state);
-    const ByteView machine = r.get_bytes(checkpoint.state.size());
-    if (!r.ok() || !table.restore(r) || !r.done() || !state_machine_.restore(machine)) return false;
-    table_ = std::move(table);
-    journal_.install_checkpoint(checkpoint, m.log.entries, view, last_normal, m.commit);
-    commit_ = checkpoint.op;
-    view_ = view;
-    last_normal_view_ = last_normal;
-    return true;
+  if (!m.checkpoint || m.checkpoint->op <= commit_) return adopt_suffix(m.log, view, last_normal);
+  const CheckpointState& checkpoint = *m.checkpoint;
+  if (m.log.start != checkpoint.op || m.log.start_checksum != checkpoint.checksum) return false;
+  // A state of our own last normal view holds the same entries as our log wherever both
+  // reach (both are prefixes of that view's primary's log). If it ends before our log
+  // does, installing its checkpoint and log alone would cut entries we may have
+  // acknowledged (see adopt_suffix): without a faulty entry up to the checkpoint we
+  // execute our own entries instead; with one, we take the checkpoint and keep our
+  // entries after its log.
+  std::vector<Entry> entries = m.log.entries;
+  if (last_normal_view_ == view && m.log.end() <= op()) {
+    bool whole = true;
+    for (OpNumber o = commit_.next(); o <= checkpoint.op && whole; o = o.next())
+      whole = log().entry(o).has_value();
+    if (whole) return adopt_suffix(m.log, view, last_normal);
+    for (OpNumber o = m.log.end().next(); o <= op(); o = o.next()) {
+      const auto entry = log().entry(o);
+      if (!entry) return false;  // a faulty entry there too: repair it first
+      entries.push_back(Entry{entry->header, Bytes(entry->body.begin(), entry->body.end())});
+    }
   }
-  return adopt_suffix(m.log, view, last_normal);
+  // Decode into fresh objects first: a state we cannot read must change nothing.
+  ClientTable table(config_.client_table_capacity);
+  Reader r(checkpoint.state);
+  const ByteView machine = r.get_bytes(checkpoint.state.size());
+  if (!r.ok() || !table.restore(r) || !r.done() || !state_machine_.restore(machine)) return false;
+  table_ = std::move(table);
+  journal_.install_checkpoint(checkpoint, entries, view, last_normal, m.commit);
+  commit_ = checkpoint.op;
+  view_ = view;
+  last_normal_view_ = last_normal;
+  return true;
 }
 
 bool Replica::adopt_suffix(const LogSuffix& suffix, ViewNumber view, ViewNumber last_normal_view) {
