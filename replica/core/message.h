@@ -87,6 +87,10 @@ struct LogSuffix {
   Checksum start_checksum = 0;
   std::vector<Entry> entries;
   OpNumber end() const { return OpNumber(start.value() + entries.size()); }
+  // The checksum of the entry at `op`, start <= op <= end() (start_checksum at start).
+  Checksum checksum_at(OpNumber op) const {
+    return op == start ? start_checksum : entries[op.value() - start.value() - 1].header.checksum;
+  }
   bool operator==(const LogSuffix&) const = default;
 };
 

@@ -125,12 +125,7 @@ bool Replica::append_tail(LogSuffix& base, const LogSuffix& tail) {
   // hold the same entry there, so that the two chain.
   const OpNumber joint = base.end();
   if (tail.start > joint || tail.end() < joint) return false;
-  const Checksum base_checksum =
-      base.entries.empty() ? base.start_checksum : base.entries.back().header.checksum;
-  const Checksum tail_checksum =
-      joint == tail.start ? tail.start_checksum
-                          : tail.entries[joint.value() - tail.start.value() - 1].header.checksum;
-  if (base_checksum != tail_checksum) return false;
+  if (base.checksum_at(joint) != tail.checksum_at(joint)) return false;
   for (const Entry& e : tail.entries) {
     if (e.header.op > joint) base.entries.push_back(e);
   }
@@ -144,19 +139,15 @@ bool Replica::install(const NewState& m, ViewNumber view) {
   if (m.log.start != checkpoint.op || m.log.start_checksum != checkpoint.checksum) return false;
   // A state of our own last normal view holds the same entries as our log wherever both
   // reach (both are prefixes of that view's primary's log). If it ends before our log
-  // does, installing its checkpoint and log alone would cut entries we may have
-  // acknowledged (see adopt_suffix): without a faulty entry up to the checkpoint we
-  // execute our own entries instead; with one, we take the checkpoint and keep our
-  // entries after its log.
+  // does, its checkpoint and log alone would cut entries we may have acknowledged (see
+  // adopt_suffix): ours after its log are kept, and chain onto it.
   std::vector<Entry> entries = m.log.entries;
-  if (last_normal_view_ == view && m.log.end() <= op()) {
-    bool whole = true;
-    for (OpNumber o = commit_.next(); o <= checkpoint.op && whole; o = o.next())
-      whole = log().entry(o).has_value();
-    if (whole) return adopt_suffix(m.log, view, last_normal);
+  if (last_normal_view_ == view && m.log.end() < op()) {
+    VSR_ASSERT_MSG(log().checksum_at(m.log.end()) == m.log.checksum_at(m.log.end()),
+                   "two logs of one view disagree");
     for (OpNumber o = m.log.end().next(); o <= op(); o = o.next()) {
       const auto entry = log().entry(o);
-      if (!entry) return false;  // a faulty entry there too: repair it first
+      if (!entry) return false;  // a faulty entry of ours: repair it first
       entries.push_back(Entry{entry->header, Bytes(entry->body.begin(), entry->body.end())});
     }
   }
@@ -180,10 +171,7 @@ bool Replica::adopt_suffix(const LogSuffix& suffix, ViewNumber view, ViewNumber 
   if (at > suffix.end() || at > op()) return false;
   if (suffix.end() < commit_) return false;  // from a replica further behind than we are
   const auto ours = log().checksum_at(at);
-  const Checksum theirs = at == suffix.start
-                              ? suffix.start_checksum
-                              : suffix.entries[at.value() - suffix.start.value() - 1].header.checksum;
-  if (!ours || *ours != theirs) return false;
+  if (!ours || *ours != suffix.checksum_at(at)) return false;
 
   // Skip what we already hold identically.
   std::size_t index = at.value() - suffix.start.value();

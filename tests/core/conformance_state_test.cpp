@@ -2,6 +2,8 @@
 // restart", "Checkpoints (VRR 5.1)" of docs/vr-rules.md, and client sessions.
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "replica/core/kv_operation.h"
 #include "tests/core/harness.h"
 
@@ -28,6 +30,18 @@ void restart_with_faulty_entry(Node& node, OpNumber op) {
   const auto at = static_cast<std::size_t>(entry->body.data() - node.log.bytes().data());
   node.log.mutable_bytes()[at] ^= std::byte{0x10};
   node.boot();
+}
+
+// Replica 1's GetState of view 0 from `from` to replica 2, and replica 2's one answer
+// (nullopt if it did not answer exactly once). Nothing is left in flight.
+std::optional<NewState> state_from_replica_2(Harness& h, OpNumber from) {
+  h.in_flight().clear();
+  h.deliver(Sent{1, 2, GetState{ViewNumber(0), from, false, 1}});
+  h.collect();
+  const auto answers = h.sent<NewState>(1);
+  h.in_flight().clear();
+  if (answers.size() != 1) return std::nullopt;
+  return answers[0].second;
 }
 
 // ---- State transfer ----
@@ -154,15 +168,11 @@ TEST(StateTransfer, AShorterLogOfTheSameViewCutsNothing) {
   h.deliver(Sent{0, 1, Commit{ViewNumber(0), OpNumber(3), 0}});
   ASSERT_EQ(h.r(1).status(), Status::state_transfer);
   ASSERT_EQ(h.r(1).last_normal_view(), ViewNumber(0));
-  h.in_flight().clear();
   // Replica 2 answers a GetState of view 0 with its log (0..1].
-  h.deliver(Sent{1, 2, GetState{ViewNumber(0), OpNumber(0), false, 1}});
-  h.collect();
-  const auto answers = h.sent<NewState>(1);
-  ASSERT_EQ(answers.size(), 1u);
-  ASSERT_EQ(answers[0].second.log.end(), OpNumber(1));
-  h.in_flight().clear();
-  h.deliver(answers[0].first);
+  const auto answer = state_from_replica_2(h, OpNumber(0));
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_EQ(answer->log.end(), OpNumber(1));
+  h.deliver(Sent{2, 1, *answer});
   EXPECT_EQ(h.r(1).op(), OpNumber(3)) << "the entries it acknowledged stay";
   EXPECT_EQ(h.r(1).journal().log().checksum_at(OpNumber(3)),
             h.r(0).journal().log().checksum_at(OpNumber(3)));
@@ -208,20 +218,19 @@ TEST(StateTransfer, AShorterStateOfTheSameViewCutsNothingEvenAsACheckpoint) {
   ASSERT_EQ(h.r(1).commit(), OpNumber(3));
   ASSERT_EQ(h.r(2).op(), OpNumber(4));
   ASSERT_EQ(h.r(2).journal().checkpoint_op(), OpNumber(4));
-  // Replica 1 restarts with a faulty op 5 and ends up in state transfer in view 0.
-  restart_with_faulty_entry(h.node(1), OpNumber(5));
+  // Replica 1 restarts with a faulty op 4, which it cannot execute, and ends up in state
+  // transfer in view 0.
+  restart_with_faulty_entry(h.node(1), OpNumber(4));
   h.deliver(Sent{0, 1, Commit{ViewNumber(0), OpNumber(6), 0}});
   ASSERT_EQ(h.r(1).status(), Status::state_transfer);
   ASSERT_LT(h.r(1).commit(), OpNumber(4));
-  h.in_flight().clear();
-  h.deliver(Sent{1, 2, GetState{ViewNumber(0), h.r(1).commit(), false, 1}});
-  h.collect();
-  const auto answers = h.sent<NewState>(1);
-  ASSERT_EQ(answers.size(), 1u);
-  ASSERT_TRUE(answers[0].second.checkpoint.has_value());
-  ASSERT_EQ(answers[0].second.log.end(), OpNumber(4));
-  h.in_flight().clear();
-  h.deliver(answers[0].first);
+  const auto answer = state_from_replica_2(h, h.r(1).commit());
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_TRUE(answer->checkpoint.has_value());
+  ASSERT_EQ(answer->log.end(), OpNumber(4));
+  h.deliver(Sent{2, 1, *answer});
+  // It takes the checkpoint (its op 4 is faulty) and keeps its ops 5 and 6.
+  EXPECT_EQ(h.r(1).journal().checkpoint_op(), OpNumber(4));
   EXPECT_EQ(h.r(1).op(), OpNumber(6)) << "the entries it acknowledged stay";
   EXPECT_EQ(h.r(1).journal().log().checksum_at(OpNumber(6)),
             h.r(0).journal().log().checksum_at(OpNumber(6)));
