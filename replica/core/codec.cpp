@@ -120,11 +120,20 @@ void put_one(Writer& w, const RecoveryResponse& m) {
 void put_one(Writer& w, const RequestEntry& m) {
   w.put(m.op.value());
   w.put(m.checksum);
+  w.put(m.round);
   w.put(m.replica);
 }
 void put_one(Writer& w, const EntryRepair& m) {
   w.put(m.replica);
   put_entry(w, m.entry);
+}
+void put_one(Writer& w, const EntryNack& m) {
+  w.put(m.op.value());
+  w.put(m.checksum);
+  w.put(m.round);
+  w.put(m.view.value());
+  w.put(static_cast<std::uint8_t>(m.recovering));
+  w.put(m.replica);
 }
 
 bool get_bool(Reader& r, bool& out) {
@@ -238,6 +247,7 @@ std::optional<Message> get_one(MessageKind kind, Reader& r) {
       RequestEntry m;
       m.op = get_op(r);
       m.checksum = r.get<Checksum>();
+      m.round = r.get<std::uint64_t>();
       m.replica = r.get<ReplicaId>();
       return m;
     }
@@ -247,6 +257,16 @@ std::optional<Message> get_one(MessageKind kind, Reader& r) {
       auto e = get_entry(r);
       if (!e) return std::nullopt;
       m.entry = std::move(*e);
+      return m;
+    }
+    case MessageKind::entry_nack: {
+      EntryNack m;
+      m.op = get_op(r);
+      m.checksum = r.get<Checksum>();
+      m.round = r.get<std::uint64_t>();
+      m.view = get_view(r);
+      get_bool(r, m.recovering);
+      m.replica = r.get<ReplicaId>();
       return m;
     }
     case MessageKind::request:
@@ -274,6 +294,7 @@ MessageKind kind_of(const Message& message) {
         if constexpr (std::is_same_v<T, RecoveryResponse>) return MessageKind::recovery_response;
         if constexpr (std::is_same_v<T, RequestEntry>) return MessageKind::request_entry;
         if constexpr (std::is_same_v<T, EntryRepair>) return MessageKind::entry_repair;
+        if constexpr (std::is_same_v<T, EntryNack>) return MessageKind::entry_nack;
       },
       message);
 }

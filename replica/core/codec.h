@@ -24,6 +24,7 @@ enum class MessageKind : std::uint16_t {
   recovery_response = 10,
   request_entry = 11,
   entry_repair = 12,
+  entry_nack = 13,
   request = 32,
   reply = 33,
 };

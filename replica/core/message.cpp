@@ -58,6 +58,7 @@ const char* name_of(const Message& message) {
         if constexpr (std::is_same_v<T, RecoveryResponse>) return "RecoveryResponse";
         if constexpr (std::is_same_v<T, RequestEntry>) return "RequestEntry";
         if constexpr (std::is_same_v<T, EntryRepair>) return "EntryRepair";
+        if constexpr (std::is_same_v<T, EntryNack>) return "EntryNack";
       },
       message);
 }
@@ -105,6 +106,8 @@ std::ostream& operator<<(std::ostream& out, const Message& message) {
           out << " op=" << m.op;
         } else if constexpr (std::is_same_v<T, EntryRepair>) {
           out << " op=" << m.entry.header.op;
+        } else if constexpr (std::is_same_v<T, EntryNack>) {
+          out << " op=" << m.op << " v=" << m.view << (m.recovering ? " recovering" : "");
         }
       },
       message);

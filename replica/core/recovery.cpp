@@ -67,12 +67,18 @@ void Replica::recovery_tick() {
 }
 
 void Replica::on_request_entry(const RequestEntry& m) {
-  if (status_ == Status::recovering) return;
   const auto entry = log().entry(m.op);
   // The checksum makes the answer self-verifying, so anyone holding it may answer.
-  if (!entry || entry->header.checksum != m.checksum) return;
-  send(m.replica, EntryRepair{Entry{entry->header, Bytes(entry->body.begin(), entry->body.end())},
-                              config_.self});
+  if (entry && entry->header.checksum == m.checksum) {
+    send(m.replica, EntryRepair{Entry{entry->header, Bytes(entry->body.begin(), entry->body.end())},
+                                config_.self});
+    return;
+  }
+  const bool recovering = status_ == Status::recovering;
+  // An op we compacted into our checkpoint: committed here, as some entry we can no
+  // longer name. Only a state transfer settles it; no answer.
+  if (!recovering && m.op < log().first()) return;
+  send(m.replica, EntryNack{m.op, m.checksum, m.round, view_, recovering, config_.self});
 }
 
 void Replica::on_entry_repair(const EntryRepair& m) {
@@ -82,13 +88,80 @@ void Replica::on_entry_repair(const EntryRepair& m) {
   if (holds_whole_log() && status_ == Status::view_change) maybe_send_do_view_change();
 }
 
+void Replica::on_entry_nack(const EntryNack& m) {
+  if (status_ == Status::recovering || m.replica >= config_.replica_count) return;
+  const auto faulty = log().faulty().find(m.op);
+  if (faulty == log().faulty().end() || faulty->second.checksum != m.checksum) return;
+  if (nacks_last_normal_view_ != last_normal_view_) {
+    nacks_.clear();  // the fence moved: earlier nacks may no longer clear it
+    nacks_last_normal_view_ = last_normal_view_;
+  }
+  Nacks& nacks = nacks_[m.op];
+  if (!m.recovering && m.view > last_normal_view_) {
+    if (!nacks.fenced.test(m.replica)) {
+      nacks.fenced.set(m.replica);
+      // A recovering nack counts only if sent after every fenced one: sent before,
+      // its sender might yet recover into a view whose primary had not moved on.
+      nacks.recovering.reset();
+      repair_token_ = 0;
+    }
+  } else if (m.recovering && repair_token_ != 0 && m.round == repair_token_) {
+    nacks.recovering.set(m.replica);
+  }
+  maybe_drop_torn_tail();
+}
+
+// A power cut in sync mode batch can leave an entry that was never synced, hence never
+// acknowledged, faulty: its slot's page reached the disk and its body's did not. Then
+// nobody may hold it, and waiting for a repair waits forever (a one-replica cluster, or
+// f+1 replicas cut at once, would never serve again). We drop such an entry (k, c),
+// with everything after it, once k is above every commit number we know of and every
+// other replica has nacked it: from a view after our last_normal_view ("fenced"), or
+// while recovering, answering a request we sent after the last fenced nack arrived.
+// Safe as long as at most f replicas have lost acknowledged data (a flipped bit, a
+// wipe, an interrupted install; losing writes never synced loses nothing):
+//  - We acknowledged only in views up to last_normal_view, so a commit that counted us
+//    happened in such a view. A fenced replica had left those views, so it
+//    acknowledged (k, c) there, if at all, before its nack, holding it synced; not
+//    holding it now, it lost it (a view change or state transfer never drops a
+//    committed entry). A recovering replica lost whatever it had acknowledged.
+//  - No view up to last_normal_view commits anything after that: its primary would
+//    have to be normal in it, but the fenced replicas are past it, we are not normal
+//    while the entry is faulty, and a recovering replica recovers only from a normal
+//    primary (the request round orders its nack after the fenced ones).
+//  - So a commit of (k, c) that counted us means f+1 replicas lost it (we did too: ours
+//    is the faulty entry). A commit that did not count us loses no counted copy.
+//  - Entries after k chain on it: none is committed unless k is.
+// With one replica no answer is needed: everything a commit counted was synced.
+void Replica::maybe_drop_torn_tail() {
+  const OpNumber known_commit = std::max({commit_, commit_max_, journal_.superblock().commit});
+  if (nacks_last_normal_view_ != last_normal_view_) {
+    nacks_.clear();
+    nacks_last_normal_view_ = last_normal_view_;
+  }
+  for (const auto& [op, header] : log().faulty()) {
+    if (op <= known_commit) continue;  // committed: only a repair will do
+    const auto it = nacks_.find(op);
+    const std::size_t nacked =
+        it == nacks_.end() ? 0 : (it->second.fenced | it->second.recovering).count();
+    if (nacked + 1 < config_.replica_count) continue;
+    VSR_ASSERT(op > journal_.checkpoint_op());
+    journal_.replace_suffix(op.prev(), {}, view_, last_normal_view_, known_commit);
+    nacks_.clear();
+    if (holds_whole_log() && status_ == Status::view_change) maybe_send_do_view_change();
+    return;
+  }
+}
+
 void Replica::repair_tick() {
-  if (++repair_ticks_ < config_.retry_ticks) return;
+  maybe_drop_torn_tail();  // one replica: no nacks come
+  if (holds_whole_log() || ++repair_ticks_ < config_.retry_ticks) return;
   repair_ticks_ = 0;
+  repair_token_ = next_random() | 1;  // nonzero: recovering nacks may count
   std::size_t asked = 0;
   for (const auto& [op, header] : log().faulty()) {
     if (asked++ == kRepairsPerRound) break;
-    broadcast(RequestEntry{op, header.checksum, config_.self});
+    broadcast(RequestEntry{op, header.checksum, repair_token_, config_.self});
   }
   if (++repair_rounds_ % kRepairRoundsBeforeStateTransfer == 0 &&
       (status_ == Status::state_transfer || (status_ == Status::normal && !is_primary()))) {

@@ -118,6 +118,7 @@ void Replica::step(const Message& message) {
         if constexpr (std::is_same_v<T, RecoveryResponse>) on_recovery_response(m);
         if constexpr (std::is_same_v<T, RequestEntry>) on_request_entry(m);
         if constexpr (std::is_same_v<T, EntryRepair>) on_entry_repair(m);
+        if constexpr (std::is_same_v<T, EntryNack>) on_entry_nack(m);
       },
       message);
 }

@@ -124,6 +124,37 @@ class MemoryRegion final : public Region {
     bytes_ = durable_;
     unsynced_.clear();
   }
+  // The other outcomes: the kernel wrote back some of the dirty pages before the cut,
+  // in any order. Each 4 KiB page keeps the durable image plus its first k unsynced
+  // writes, k drawn by `draw(n)` in [0, n] per page (what writeback of that page at
+  // some moment would have taken; pages are independent).
+  template <typename Draw>
+  void lose_unsynced_pages(Draw&& draw) {
+    VSR_ASSERT(tracking_);
+    constexpr std::size_t kPage = 4096;
+    std::map<std::size_t, std::uint64_t> writes_to;  // page -> unsynced writes touching it
+    for (const Unsynced& w : unsynced_) {
+      for (std::size_t p = w.offset / kPage; p <= (w.offset + w.data.size() - 1) / kPage; ++p)
+        ++writes_to[p];
+    }
+    std::map<std::size_t, std::uint64_t> keep;  // page -> how many of its writes survive
+    for (const auto& [page, n] : writes_to)
+      keep[page] = draw(n);
+    Bytes out = durable_;
+    std::map<std::size_t, std::uint64_t> seen;
+    for (const Unsynced& w : unsynced_) {
+      const std::size_t end = w.offset + w.data.size();
+      for (std::size_t p = w.offset / kPage; p <= (end - 1) / kPage; ++p) {
+        if (seen[p]++ >= keep[p]) continue;
+        const std::size_t from = std::max(w.offset, p * kPage);
+        const std::size_t to = std::min(end, (p + 1) * kPage);
+        std::memcpy(out.data() + from, w.data.data() + (from - w.offset), to - from);
+      }
+    }
+    bytes_ = out;
+    durable_ = std::move(out);
+    unsynced_.clear();
+  }
 
  private:
   struct Unsynced {

@@ -22,16 +22,6 @@ void register_some(Harness& h, ReplicaId primary, std::uint64_t count, std::uint
   }
 }
 
-// Restarts a replica after flipping a bit in the body of its entry `op`.
-void restart_with_faulty_entry(Node& node, OpNumber op) {
-  node.crash();
-  const auto entry = node.journal.log().entry(op);
-  ASSERT_TRUE(entry.has_value());
-  const auto at = static_cast<std::size_t>(entry->body.data() - node.log.bytes().data());
-  node.log.mutable_bytes()[at] ^= std::byte{0x10};
-  node.boot();
-}
-
 // Replica 1's GetState of view 0 from `from` to replica 2, and replica 2's one answer
 // (nullopt if it did not answer exactly once). Nothing is left in flight.
 std::optional<NewState> state_from_replica_2(Harness& h, OpNumber from) {
@@ -163,7 +153,7 @@ TEST(StateTransfer, AShorterLogOfTheSameViewCutsNothing) {
   ASSERT_EQ(h.r(2).op(), OpNumber(1));
   h.in_flight().clear();
   // Replica 1 restarts with a faulty op 1: view change in view 0, then state transfer.
-  restart_with_faulty_entry(h.node(1), OpNumber(1));
+  h.node(1).restart_with_faulty_entry(OpNumber(1));
   ASSERT_EQ(h.r(1).status(), Status::view_change);
   h.deliver(Sent{0, 1, Commit{ViewNumber(0), OpNumber(3), 0}});
   ASSERT_EQ(h.r(1).status(), Status::state_transfer);
@@ -220,7 +210,7 @@ TEST(StateTransfer, AShorterStateOfTheSameViewCutsNothingEvenAsACheckpoint) {
   ASSERT_EQ(h.r(2).journal().checkpoint_op(), OpNumber(4));
   // Replica 1 restarts with a faulty op 4, which it cannot execute, and ends up in state
   // transfer in view 0.
-  restart_with_faulty_entry(h.node(1), OpNumber(4));
+  h.node(1).restart_with_faulty_entry(OpNumber(4));
   h.deliver(Sent{0, 1, Commit{ViewNumber(0), OpNumber(6), 0}});
   ASSERT_EQ(h.r(1).status(), Status::state_transfer);
   ASSERT_LT(h.r(1).commit(), OpNumber(4));
@@ -346,7 +336,7 @@ TEST(Durability, AFaultyEntryIsNeitherAcknowledgedNorVotedWithUntilRepaired) {
   h.run();
   // Flip a bit in the body of backup 1's entry 2, then restart it.
   Node& b = h.node(1);
-  restart_with_faulty_entry(b, OpNumber(2));
+  b.restart_with_faulty_entry(OpNumber(2));
   ASSERT_EQ(b.journal.log().faulty().size(), 1u);
   h.collect();
   h.in_flight().clear();

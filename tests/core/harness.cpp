@@ -110,6 +110,15 @@ void Node::wipe_and_boot(std::uint64_t nonce) {
   boot(nonce);
 }
 
+void Node::restart_with_faulty_entry(OpNumber op) {
+  crash();
+  const auto entry = journal.log().entry(op);
+  VSR_ASSERT_MSG(entry.has_value(), "no sound entry at that op to make faulty");
+  const auto at = static_cast<std::size_t>(entry->body.data() - log.bytes().data());
+  log.mutable_bytes()[at] ^= std::byte{0x10};
+  boot();
+}
+
 Output Node::take() {
   Output out = std::move(replica->output());
   replica->output().clear();

@@ -40,6 +40,10 @@ struct Node {
   void boot(std::uint64_t nonce = 1);
   void wipe_and_boot(std::uint64_t nonce);
   void crash() { replica.reset(); }
+  // Crashes, flips a bit in the body of the held entry at `op`, and boots: the entry
+  // is faulty (its slot is sound), as after a flipped bit or a power cut that took
+  // the body's page and not the slot's.
+  void restart_with_faulty_entry(OpNumber op);
 
   Replica& r() { return *replica; }
   Output take();

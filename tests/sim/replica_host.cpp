@@ -1,6 +1,7 @@
 #include "tests/sim/replica_host.h"
 
 #include "common/assert.h"
+#include "tests/sim/rng.h"
 
 namespace vsr::sim {
 
@@ -73,6 +74,23 @@ void ReplicaHost::power_loss() {
   if (up()) crash();
   superblock_.lose_unsynced();
   log_.lose_unsynced();
+}
+
+void ReplicaHost::power_loss_pages(std::uint64_t random) {
+  if (up()) crash();
+  superblock_.lose_unsynced();
+  Rng rng(random);
+  log_.lose_unsynced_pages([&](std::uint64_t n) {
+    // None, all, or a prefix between, a third each: the extremes are the common cases.
+    switch (rng.below(3)) {
+      case 0:
+        return std::uint64_t{0};
+      case 1:
+        return n;
+      default:
+        return rng.between(0, n);
+    }
+  });
 }
 
 void ReplicaHost::arm_crash(std::size_t writes, std::size_t torn_bytes) {

@@ -28,6 +28,10 @@ class ReplicaHost {
   // The process dies and the host loses power: every write not yet synced is gone
   // (journal::MemoryRegion::lose_unsynced; snapshots are synced when written).
   void power_loss();
+  // The same, except that each dirty page of the log may have been written back (any
+  // prefix of its writes, `random` choosing): a slot can survive without its body. The
+  // superblock keeps its whole-write model: the real one reaches the file only at sync.
+  void power_loss_pages(std::uint64_t random);
   // Makes everything written so far durable (the driver's synchronous sync).
   void sync_all() {
     log_.sync();

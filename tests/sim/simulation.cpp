@@ -476,7 +476,11 @@ void Simulation::deliver_hint(ReplicaId r, ReplicaId down) {
 }
 
 void Simulation::power_loss(ReplicaId r) {
-  hosts_[r]->power_loss();
+  if (options_.power_loss_pages) {
+    hosts_[r]->power_loss_pages(durability_rng_.next());
+  } else {
+    hosts_[r]->power_loss();
+  }
   syncing_[r].reset();  // the fdatasync under way did not finish
   synced_now_[r].reset();
   // torn_ stays as it was: a power loss costs only what was never synced (never the

@@ -37,6 +37,10 @@ struct Options {
   // histories with many indeterminate writes to one key need minutes (seed 503542:
   // 93 operations, 13 indeterminate, 67 s on a loaded machine, linearizable).
   std::chrono::seconds check_timeout{300};
+  // What a power loss leaves of the writes a replica had not synced: none of them
+  // (whole), or per 4 KiB page any prefix of them (pages: writeback in any order, so a
+  // slot can survive without its entry's body).
+  bool power_loss_pages = false;
 };
 
 struct FaultCounts {

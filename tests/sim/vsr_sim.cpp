@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   std::string bug;
   std::string history;
   std::uint32_t check_timeout_s = 300;
+  bool power_pages = false;
   app.add_option("--seeds", seeds, "how many seeds to run")->check(CLI::Range(1ULL, 100'000'000ULL));
   app.add_option("--first", first, "the first seed");
   app.add_option("--seed", one_seed, "run just this seed (a replay)");
@@ -41,6 +42,9 @@ int main(int argc, char** argv) {
   app.add_flag("--trace", trace, "print the faults and recoveries of a run (with --seed)");
   app.add_flag("--trace-messages", trace_messages, "also print every message replicas receive");
   app.add_option("--history", history, "write the run's client history to this file (with --seed)");
+  app.add_flag("--power-loss-pages", power_pages,
+               "a power loss keeps any prefix of each dirty log page's unsynced writes "
+               "(writeback in any order), not none of them");
   app.add_option("--check-timeout", check_timeout_s,
                  "seconds the linearizability check of one seed may take; running out is a "
                  "violation (unknown)")
@@ -57,12 +61,19 @@ int main(int argc, char** argv) {
     std::string command = std::string(argv[0]) + " --seed " + std::to_string(seed);
     if (replicas) command += " --replicas " + std::to_string(*replicas);
     if (!bug.empty()) command += " --bug " + bug;
+    if (power_pages) command += " --power-loss-pages";
     return command + " --trace";
   };
 
   if (one_seed) {
-    vsr::sim::Options options{*one_seed, replicas, bug, trace, trace_messages, history,
-                              std::chrono::seconds(check_timeout_s)};
+    vsr::sim::Options options{*one_seed,
+                              replicas,
+                              bug,
+                              trace,
+                              trace_messages,
+                              history,
+                              std::chrono::seconds(check_timeout_s),
+                              power_pages};
     const vsr::sim::Result result = vsr::sim::run(options);
     std::cout << result << "\n";
     return result.ok() ? 0 : 1;
@@ -78,8 +89,9 @@ int main(int argc, char** argv) {
       for (;;) {
         const std::uint64_t seed = next.fetch_add(1);
         if (seed >= first + seeds) return;
-        vsr::sim::Options options{seed, replicas, bug, false, false, "",
-                                  std::chrono::seconds(check_timeout_s)};
+        vsr::sim::Options options{
+            seed,       replicas, bug, false, false, "", std::chrono::seconds(check_timeout_s),
+            power_pages};
         const vsr::sim::Result result = vsr::sim::run(options);
         if (!result.ok()) {
           violations.fetch_add(1);

@@ -1,0 +1,186 @@
+// A torn tail: after a power cut in sync mode batch, an entry that was never synced can
+// come back faulty (its slot's page reached the disk, its body's did not). Nobody may
+// hold it, so no repair can come: the replica drops it once every other replica has
+// nacked it from a view after its last_normal_view, or while recovering in a round it
+// asked after the last of those (Replica::maybe_drop_torn_tail).
+#include <gtest/gtest.h>
+
+#include "tests/core/harness.h"
+
+namespace vsr::test {
+namespace {
+
+void register_some(Harness& h, ReplicaId primary, std::uint64_t count) {
+  for (std::uint64_t nonce = 1; nonce <= count; ++nonce) {
+    h.request(primary, 100, Request{SessionId(0), RequestNumber(nonce), {}});
+    h.run();
+  }
+}
+
+// Ops 1..3 committed on all three; op 4 reached only the primary's log, and the primary
+// restarted with it faulty. Nothing in flight.
+void tear_the_primarys_tail(Harness& h) {
+  h.boot_all();
+  register_some(h, 0, 3);
+  h.tick(0, h.node(0).config.heartbeat_ticks);
+  h.run();
+  h.request(0, 100, Request{SessionId(0), RequestNumber(9), {}});
+  ASSERT_EQ(h.r(0).op(), OpNumber(4));
+  h.in_flight().clear();  // no backup got the Prepare
+  h.node(0).restart_with_faulty_entry(OpNumber(4));
+  ASSERT_EQ(h.r(0).status(), Status::view_change);
+  ASSERT_EQ(h.r(0).last_normal_view(), ViewNumber(0));
+  h.in_flight().clear();
+}
+
+// Replicas 1 and 2 form view 1 without replica 0.
+void view_change_without_0(Harness& h) {
+  for (int i = 0; i < 1000 && h.r(1).view() == ViewNumber(0); ++i)
+    h.tick(1);
+  h.run([](const Sent& s) { return s.from != 0 && s.to != 0; });
+  ASSERT_EQ(h.r(1).status(), Status::normal);
+  ASSERT_EQ(h.r(1).view(), ViewNumber(1));
+}
+
+// Replica 0 asks for its faulty entries; returns the requests, not yet delivered.
+std::vector<Sent> ask(Harness& h) {
+  h.in_flight().clear();
+  h.tick(0, h.node(0).config.retry_ticks);
+  std::vector<Sent> asks;
+  for (const auto& [sent, request] : h.sent<RequestEntry>())
+    asks.push_back(sent);
+  h.in_flight().clear();
+  return asks;
+}
+
+// Delivers `request` and hands its answer, if any, back to replica 0. Returns the
+// answer (nullopt if none was an EntryNack).
+std::optional<Sent> answer(Harness& h, const Sent& request) {
+  h.deliver(request);
+  h.collect();
+  const auto nacks = h.sent<EntryNack>(0);
+  h.in_flight().clear();
+  if (nacks.size() != 1) return std::nullopt;
+  h.deliver(nacks[0].first);
+  h.collect();
+  return nacks[0].first;
+}
+
+TEST(TornTail, NacksFromTheReplicasLastNormalViewDoNotCount) {
+  Harness h(3);
+  tear_the_primarys_tail(h);
+  // Both backups are still normal in view 0: for all replica 0 knows, they might yet
+  // acknowledge op 4 in that view, so their nacks cannot clear it.
+  for (const Sent& request : ask(h))
+    ASSERT_TRUE(answer(h, request).has_value());
+  EXPECT_EQ(h.r(0).journal().log().faulty().size(), 1u);
+  EXPECT_EQ(h.r(0).op(), OpNumber(4));
+  EXPECT_TRUE(h.sent<DoViewChange>().empty());
+}
+
+TEST(TornTail, IsDroppedOnceEveryOtherReplicaNacksFromALaterView) {
+  Harness h(3);
+  tear_the_primarys_tail(h);
+  view_change_without_0(h);
+  const std::vector<Sent> asks = ask(h);
+  ASSERT_EQ(asks.size(), 2u);
+  ASSERT_TRUE(answer(h, asks[0]).has_value());
+  EXPECT_EQ(h.r(0).op(), OpNumber(4)) << "one nack of two is not enough";
+  ASSERT_TRUE(answer(h, asks[1]).has_value());
+  EXPECT_TRUE(h.r(0).journal().log().faulty().empty());
+  EXPECT_EQ(h.r(0).op(), OpNumber(3));
+  // It rejoins in view 1 and the cluster goes on with op 4 from view 1's primary.
+  h.in_flight().clear();
+  h.tick(1, h.node(1).config.heartbeat_ticks);
+  h.run();
+  h.request(1, 100, Request{SessionId(0), RequestNumber(10), {}});
+  h.run();
+  h.tick(1, h.node(1).config.heartbeat_ticks);
+  h.run();
+  EXPECT_EQ(h.r(0).status(), Status::normal);
+  EXPECT_EQ(h.r(0).view(), ViewNumber(1));
+  EXPECT_EQ(h.r(0).commit(), h.r(1).commit());
+  EXPECT_EQ(h.r(0).journal().log().checksum_at(OpNumber(4)),
+            h.r(1).journal().log().checksum_at(OpNumber(4)));
+}
+
+TEST(TornTail, ARecoveringNackCountsOnlyInARoundAskedAfterTheLastFencedNack) {
+  Harness h(3);
+  tear_the_primarys_tail(h);
+  view_change_without_0(h);
+  h.node(2).wipe_and_boot(7);
+  ASSERT_EQ(h.r(2).status(), Status::recovering);
+  std::vector<Sent> asks = ask(h);
+  ASSERT_EQ(asks.size(), 2u);
+  const Sent& to_1 = asks[0].to == 1 ? asks[0] : asks[1];
+  const Sent& to_2 = asks[0].to == 1 ? asks[1] : asks[0];
+  // Replica 2's nack, recovering, arrives first; then replica 1's from view 1. Replica
+  // 2 could have been answered by a view-0 primary that had not moved on yet, and
+  // recover into view 0 after its nack: only a nack to a later round counts.
+  const auto recovering = answer(h, to_2);
+  ASSERT_TRUE(recovering.has_value());
+  EXPECT_TRUE(std::get<EntryNack>(recovering->message).recovering);
+  ASSERT_TRUE(answer(h, to_1).has_value());
+  EXPECT_EQ(h.r(0).op(), OpNumber(4));
+  h.deliver(*recovering);  // the same answer again: still the old round
+  h.collect();
+  EXPECT_EQ(h.r(0).op(), OpNumber(4));
+  // A new round, asked after replica 1's nack: replica 2's answer now completes it.
+  asks = ask(h);
+  for (const Sent& request : asks) {
+    if (request.to == 2) {
+      ASSERT_TRUE(answer(h, request).has_value());
+    }
+  }
+  EXPECT_TRUE(h.r(0).journal().log().faulty().empty());
+  EXPECT_EQ(h.r(0).op(), OpNumber(3));
+}
+
+TEST(TornTail, ACommittedEntryIsNeverDropped) {
+  Harness h(3);
+  h.boot_all();
+  register_some(h, 0, 3);
+  h.tick(0, h.node(0).config.heartbeat_ticks);
+  h.run();
+  view_change_without_0(h);  // persists commit 3 in replica 1's superblock
+  h.in_flight().clear();
+  h.node(1).restart_with_faulty_entry(OpNumber(2));
+  ASSERT_GE(h.r(1).journal().superblock().commit, OpNumber(2));
+  // Nacks as if nobody held it, from a later view: op 2 is committed, so only a
+  // repair will do.
+  const Checksum checksum = h.r(1).journal().log().faulty().at(OpNumber(2)).checksum;
+  for (ReplicaId from : {ReplicaId(0), ReplicaId(2)}) {
+    h.deliver(Sent{from, 1, EntryNack{OpNumber(2), checksum, 0, ViewNumber(9), false, from}});
+  }
+  h.collect();
+  EXPECT_EQ(h.r(1).journal().log().faulty().size(), 1u);
+  EXPECT_EQ(h.r(1).op(), OpNumber(3));
+}
+
+TEST(TornTail, AOneReplicaClusterDropsItAlone) {
+  // The primary's vote counts once its log is reported durable, as in sync mode batch.
+  Harness h(1, [](ReplicaConfig& c) { c.self_durability_reported = true; });
+  h.boot_all();
+  for (std::uint64_t nonce = 1; nonce <= 3; ++nonce) {
+    h.request(0, 100, Request{SessionId(0), RequestNumber(nonce), {}});
+    if (nonce < 3) h.r(0).on_durable(h.r(0).op(), h.r(0).journal().rewrites());
+    h.collect();
+  }
+  ASSERT_EQ(h.r(0).commit(), OpNumber(2));
+  ASSERT_EQ(h.r(0).op(), OpNumber(3));  // never synced: the power cut tears it
+  h.node(0).restart_with_faulty_entry(OpNumber(3));
+  ASSERT_NE(h.r(0).status(), Status::normal);
+  h.tick(0, h.node(0).config.retry_ticks + h.node(0).config.view_change_timeout_ticks * 2);
+  h.collect();
+  EXPECT_TRUE(h.r(0).journal().log().faulty().empty());
+  EXPECT_EQ(h.r(0).op(), OpNumber(2));
+  EXPECT_EQ(h.r(0).status(), Status::normal);
+  // And it serves again.
+  h.request(0, 100, Request{SessionId(0), RequestNumber(4), {}});
+  h.r(0).on_durable(h.r(0).op(), h.r(0).journal().rewrites());
+  h.collect();
+  EXPECT_EQ(h.r(0).commit(), OpNumber(3));
+}
+
+}  // namespace
+}  // namespace vsr::test
