@@ -76,6 +76,7 @@ void put_one(Writer& w, const DoViewChange& m) {
   w.put(m.op.value());
   w.put(m.commit.value());
   w.put(m.replica);
+  w.put(static_cast<std::uint8_t>(m.whole));
   put_suffix(w, m.log);
 }
 void put_one(Writer& w, const StartView& m) {
@@ -186,6 +187,7 @@ std::optional<Message> get_one(MessageKind kind, Reader& r) {
       m.op = get_op(r);
       m.commit = get_op(r);
       m.replica = r.get<ReplicaId>();
+      get_bool(r, m.whole);
       if (!get_suffix(r, m.log)) return std::nullopt;
       return m;
     }

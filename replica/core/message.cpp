@@ -86,6 +86,7 @@ std::ostream& operator<<(std::ostream& out, const Message& message) {
         } else if constexpr (std::is_same_v<T, DoViewChange>) {
           out << " v=" << m.view << " lnv=" << m.last_normal_view << " op=" << m.op
               << " commit=" << m.commit;
+          if (!m.whole) out << " faulty";
           print_suffix(out, m.log);
         } else if constexpr (std::is_same_v<T, StartView>) {
           out << " v=" << m.view << " op=" << m.op << " commit=" << m.commit;

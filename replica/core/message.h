@@ -101,6 +101,10 @@ struct DoViewChange {
   OpNumber commit;
   LogSuffix log;  // the sender's entries after its commit number (at most the pipeline depth)
   ReplicaId replica = 0;
+  // false: the sender holds faulty entries and vouches only for its last_normal_view
+  // and commit number, not for its log (op = commit, log empty). See
+  // Replica::complete_view_change for when such a one may count.
+  bool whole = true;
   bool operator==(const DoViewChange&) const = default;
 };
 

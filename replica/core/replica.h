@@ -97,9 +97,10 @@ class Replica {
   void broadcast(Message message);
   void reply(ClientId client, Reply reply);
   // A replica holding a faulty entry vouches for nothing about its log: no
-  // PrepareOk, DoViewChange or RecoveryResponse until the entry is repaired. It may
-  // still send StartViewChange and move views: that only promises to refuse
-  // Prepares of older views, a promise its persisted view keeps.
+  // PrepareOk or RecoveryResponse until the entry is repaired, and a DoViewChange
+  // only without its log (complete_view_change says when that counts). It may still
+  // send StartViewChange and move views: that only promises to refuse Prepares of
+  // older views, a promise its persisted view keeps.
   bool holds_whole_log() const { return log().faulty().empty(); }
   // Every per-view counter and timer starts afresh, on every path into a view. (R#9, R#10)
   void reset_view_state();

@@ -33,7 +33,10 @@ void Replica::on_start_view_change(const StartViewChange& m) {
 }
 
 void Replica::maybe_send_do_view_change() {
-  if (status_ != Status::view_change || do_view_change_sent_ || !holds_whole_log()) return;
+  if (status_ != Status::view_change || do_view_change_sent_) return;
+  // With faulty entries we cannot lead (we could not execute them), but we may still
+  // take part: our DoViewChange then vouches only for last_normal_view and commit.
+  if (!holds_whole_log() && primary_of(view_) == config_.self) return;
   // We count StartViewChange messages from f other replicas directly (no separate
   // acknowledgement message), as VRR 4.2 describes. (R#5)
   if (start_view_change_from_.count() < config_.f()) return;
@@ -47,6 +50,11 @@ void Replica::maybe_send_do_view_change() {
 }
 
 DoViewChange Replica::make_do_view_change() const {
+  if (!holds_whole_log()) {
+    return DoViewChange{
+        view_, last_normal_view_, commit_, commit_, suffix_after(commit_, commit_), config_.self,
+        false};
+  }
   return DoViewChange{view_, last_normal_view_, op(), commit_, suffix_after(commit_, op()),
                       config_.self};
 }
@@ -76,16 +84,29 @@ void Replica::on_do_view_change(const DoViewChange& m) {
 void Replica::complete_view_change() {
   // The log with the largest last_normal_view wins, ties broken by the largest op;
   // the new commit number is the largest of all. (VRR 4.2)
+  //
+  // A DoViewChange without its log (the sender holds faulty entries, e.g. torn by a
+  // power cut) counts toward the quorum only if its last_normal_view is below the
+  // chosen log's: every op committed in an earlier view is in the chosen log (a log of
+  // a later normal view), and an op committed in the chosen log's own view has an
+  // acknowledger in any quorum, whose last_normal_view is that view: a whole one.
   const DoViewChange* best = nullptr;
   OpNumber commit;
   for (const auto& [replica, dvc] : do_view_change_from_) {
     commit = std::max(commit, dvc.commit);
+    if (!dvc.whole) continue;
     if (best == nullptr ||
         std::tie(dvc.last_normal_view, dvc.op) > std::tie(best->last_normal_view, best->op)) {
       best = &dvc;
     }
   }
-  VSR_ASSERT(best != nullptr && commit <= best->op);
+  VSR_ASSERT(best != nullptr);  // ours is whole
+  std::uint32_t counted = 0;
+  for (const auto& [replica, dvc] : do_view_change_from_) {
+    counted += dvc.whole || dvc.last_normal_view < best->last_normal_view ? 1 : 0;
+  }
+  if (counted < config_.quorum()) return;  // wait for more (or the next view)
+  VSR_ASSERT(commit <= best->op);
   if (best->replica == config_.self || adopt_suffix(best->log, view_, view_)) {
     if (best->replica == config_.self) {
       last_normal_view_ = view_;

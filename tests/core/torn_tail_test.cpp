@@ -182,5 +182,86 @@ TEST(TornTail, AOneReplicaClusterDropsItAlone) {
   EXPECT_EQ(h.r(0).commit(), OpNumber(3));
 }
 
+// ---- A replica with faulty entries in a view change ----
+
+// Ticks replicas 0 and 2, with replica 1 down, until replica 0 leads a view.
+void view_change_of_0_and_2(Harness& h) {
+  const auto keep = [](const Sent& s) { return s.from != 1 && s.to != 1; };
+  for (int i = 0; i < 5000 && !(h.r(0).status() == Status::normal && h.r(0).is_primary()); ++i) {
+    h.tick(0);
+    h.tick(2);
+    h.run(keep);
+  }
+}
+
+TEST(TornTail, AReplicaWithAFaultyEntryStillTakesPartInAViewChangeWithoutItsLog) {
+  Harness h(3, [](ReplicaConfig& c) { c.checkpoint_interval = 4; });
+  h.boot_all();
+  register_some(h, 0, 3);
+  h.tick(0, h.node(0).config.heartbeat_ticks);
+  h.run();
+  // Replica 2 restarts with op 3 faulty, last normal in view 0. Replicas 0 and 1 go on
+  // without it, checkpoint past op 3 and move on to view 1; then replica 1 goes down
+  // and replica 0 restarts: nobody can repair op 3 any more.
+  h.node(2).restart_with_faulty_entry(OpNumber(3));
+  h.in_flight().clear();
+  const auto without_2 = [](const Sent& s) { return s.from != 2 && s.to != 2; };
+  for (std::uint64_t nonce = 4; nonce <= 6; ++nonce) {
+    h.request(0, 100, Request{SessionId(0), RequestNumber(nonce), {}});
+    h.run(without_2);
+  }
+  h.tick(0, h.node(0).config.heartbeat_ticks);
+  h.run(without_2);
+  for (int i = 0; i < 1000 && h.r(1).view() == ViewNumber(0); ++i)
+    h.tick(1);
+  h.run(without_2);
+  ASSERT_EQ(h.r(0).last_normal_view(), ViewNumber(1));
+  h.node(1).crash();
+  h.node(0).crash();
+  h.node(0).boot();
+  ASSERT_GT(h.r(0).journal().log().first(), OpNumber(3));
+  h.in_flight().clear();
+  // Replica 2 cannot vouch for its log, but it was last normal in view 0, before the
+  // view of replica 0's log: with its DoViewChange, replica 0 has a quorum.
+  view_change_of_0_and_2(h);
+  ASSERT_EQ(h.r(0).status(), Status::normal);
+  ASSERT_TRUE(h.r(0).is_primary());
+  EXPECT_EQ(h.r(0).op(), OpNumber(6));
+  // Replica 2 takes the new view's state, and with it loses its faulty entry.
+  for (int i = 0; i < 200 && h.r(2).status() != Status::normal; ++i) {
+    h.tick(0);
+    h.tick(2);
+    h.run([](const Sent& s) { return s.from != 1 && s.to != 1; });
+  }
+  EXPECT_EQ(h.r(2).status(), Status::normal);
+  EXPECT_TRUE(h.r(2).journal().log().faulty().empty());
+  EXPECT_EQ(h.r(2).op(), h.r(0).op());
+}
+
+TEST(TornTail, ADoViewChangeWithoutItsLogFromTheChosenLogsViewDoesNotCount) {
+  Harness h(3);
+  h.boot_all();
+  register_some(h, 0, 3);
+  // Replica 1, primary of view 1, has its own DoViewChange (last normal view 0).
+  h.deliver(Sent{0, 1, StartViewChange{ViewNumber(1), 0}});
+  h.collect();
+  ASSERT_EQ(h.r(1).status(), Status::view_change);
+  h.in_flight().clear();
+  // One from replica 2 without its log, also last normal in view 0: replica 2 may
+  // hold entries of view 0 that were committed, so it cannot complete the quorum.
+  const auto from_2 = [](bool whole) {
+    return Sent{2, 1,
+                DoViewChange{ViewNumber(1), ViewNumber(0), OpNumber(0), OpNumber(0), LogSuffix{}, 2,
+                             whole}};
+  };
+  h.deliver(from_2(false));
+  h.collect();
+  EXPECT_EQ(h.r(1).status(), Status::view_change);
+  // The same replica whole, later: now it counts.
+  h.deliver(from_2(true));
+  h.collect();
+  EXPECT_EQ(h.r(1).status(), Status::normal);
+}
+
 }  // namespace
 }  // namespace vsr::test
