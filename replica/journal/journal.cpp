@@ -114,13 +114,24 @@ Journal::OpenResult Journal::open() {
       result.status = OpenStatus::refused;
       result.detail = log.detail;
       return result;
-    case LogRing::OpenStatus::bad_header:
     case LogRing::OpenStatus::hole:
+      // With peers, a hole may be an acknowledged entry lost to a storage fault: we
+      // recover from them. Alone (f = 0, no storage fault tolerated) it can only be what
+      // a power cut left of writes never synced, in whatever order the kernel wrote
+      // their pages back: nothing past it was committed, so it is a torn tail.
+      if (identity_.replica_count == 1) {
+        log_.forget_past_hole();
+        result.torn_from = log_.head().next();
+        result.detail = log.detail + " (cut there: one replica, so never synced)";
+        break;
+      }
+      [[fallthrough]];
+    case LogRing::OpenStatus::bad_header:
       result.status = OpenStatus::untrustworthy;
       result.detail = log.detail;
       return result;
   }
-  result.torn_from = log.torn_from;
+  if (log.status == LogRing::OpenStatus::ok) result.torn_from = log.torn_from;
   if (superblock_.commit > log_.head()) {
     result.status = OpenStatus::untrustworthy;
     result.detail = "the log ends before the persisted commit number";

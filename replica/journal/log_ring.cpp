@@ -321,6 +321,13 @@ void LogRing::truncate_after(OpNumber op) {
   if (first_ > head_) first_ = head_.next();
 }
 
+void LogRing::forget_past_hole() {
+  for (std::uint64_t k = 1; k < geometry_.slot_count; ++k) {  // what open() looked at
+    const OpNumber later(head_.value() + 1 + k);
+    if (read_slot(later)) clear_slot(later);
+  }
+}
+
 bool LogRing::repair(const EntryHeader& header, ByteView body) {
   auto it = faulty_.find(header.op);
   if (it == faulty_.end() || it->second != header || !header.body_valid(body)) return false;

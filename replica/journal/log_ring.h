@@ -91,6 +91,9 @@ class LogRing {
   void append(const EntryHeader& header, ByteView body, OpNumber evictable_through);
   // Forgets every entry after op (op >= first() - 1).
   void truncate_after(OpNumber op);
+  // After open() reported a hole: clears the slots of the entries past it, for a
+  // caller that knows nothing there was acknowledged. head() stays before the hole.
+  void forget_past_hole();
   // Puts back the body (and headers) of a faulty entry, checked against its header.
   bool repair(const EntryHeader& header, ByteView body);
   // Drops everything and starts an empty log after the anchor (after installing a

@@ -295,5 +295,64 @@ TEST(PowerLoss, SuperblockWrittenThroughTheMappingIsNotEnough) {
   EXPECT_FALSE(s.violations.empty());
 }
 
+// Writeback in any order can lose an entry's slot page and its ring page while a later
+// slot page reaches the disk: a hole. Alone, a replica cuts its log there (with f = 0
+// no storage fault is tolerated, so nothing past it was synced); with peers it
+// recovers from them (a hole is also what an acknowledged entry lost to a fault
+// looks like).
+struct Holed {
+  journal::MemoryRegion superblock{journal::kSuperblockRegionSize};
+  journal::MemoryRegion log;
+  journal::MemorySnapshotStore snapshots;
+  journal::Identity id;
+  explicit Holed(std::uint8_t replicas)
+      : log(journal::log_region_size(small_geometry())), id{kCluster, 0, replicas} {
+    journal::Journal j(superblock, log, snapshots, id, small_geometry());
+    j.format(true);
+    std::mt19937_64 rng(5);
+    for (int i = 0; i < 6; ++i) {
+      const Entry e = next_entry(j, j.view(), 100, rng);
+      j.append(e.header, e.body);
+    }
+    // Both copies of op 3 never reached the disk; ops 4-6 did.
+    const EntryLocation at = locate(small_geometry(), log.bytes(), OpNumber(3));
+    std::fill_n(log.mutable_bytes().begin() + static_cast<std::ptrdiff_t>(at.slot),
+                journal::kSlotSize, std::byte{0});
+    std::fill_n(log.mutable_bytes().begin() + static_cast<std::ptrdiff_t>(at.ring_header),
+                EntryHeader::kEncodedSize, std::byte{0});
+  }
+  journal::Journal::OpenResult open(std::unique_ptr<journal::Journal>& j) {
+    j = std::make_unique<journal::Journal>(superblock, log, snapshots, id, small_geometry());
+    return j->open();
+  }
+};
+
+TEST(PowerLoss, AHoleInAOneReplicaLogIsATornTail) {
+  Holed holed(1);
+  std::unique_ptr<journal::Journal> j;
+  const auto opened = holed.open(j);
+  ASSERT_EQ(opened.status, journal::Journal::OpenStatus::ok) << opened.detail;
+  EXPECT_EQ(j->log().head(), OpNumber(2));
+  EXPECT_EQ(opened.torn_from, OpNumber(3));
+  // The entries past the hole are gone for good: a new op 3 and its successors are
+  // found on the next open, not the old op 4.
+  std::mt19937_64 rng(9);
+  const Entry e = next_entry(*j, j->view(), 40, rng);
+  j->append(e.header, e.body);
+  const auto reopened = holed.open(j);
+  ASSERT_EQ(reopened.status, journal::Journal::OpenStatus::ok) << reopened.detail;
+  EXPECT_EQ(j->log().head(), OpNumber(3));
+  EXPECT_EQ(j->log().checksum_at(OpNumber(3)), e.header.checksum);
+  EXPECT_EQ(reopened.torn_from, OpNumber(0)) << "an old slot past the hole is still there";
+}
+
+TEST(PowerLoss, AHoleInALogWithPeersIsUntrustworthy) {
+  Holed holed(3);
+  std::unique_ptr<journal::Journal> j;
+  const auto opened = holed.open(j);
+  EXPECT_EQ(opened.status, journal::Journal::OpenStatus::untrustworthy);
+  EXPECT_NE(opened.detail.find("entry 3 is unreadable"), std::string::npos) << opened.detail;
+}
+
 }  // namespace
 }  // namespace vsr::storage::test
