@@ -121,7 +121,6 @@ void put_one(Writer& w, const RecoveryResponse& m) {
 void put_one(Writer& w, const RequestEntry& m) {
   w.put(m.op.value());
   w.put(m.checksum);
-  w.put(m.round);
   w.put(m.replica);
 }
 void put_one(Writer& w, const EntryRepair& m) {
@@ -131,9 +130,7 @@ void put_one(Writer& w, const EntryRepair& m) {
 void put_one(Writer& w, const EntryNack& m) {
   w.put(m.op.value());
   w.put(m.checksum);
-  w.put(m.round);
   w.put(m.view.value());
-  w.put(static_cast<std::uint8_t>(m.recovering));
   w.put(m.replica);
 }
 
@@ -249,7 +246,6 @@ std::optional<Message> get_one(MessageKind kind, Reader& r) {
       RequestEntry m;
       m.op = get_op(r);
       m.checksum = r.get<Checksum>();
-      m.round = r.get<std::uint64_t>();
       m.replica = r.get<ReplicaId>();
       return m;
     }
@@ -265,9 +261,7 @@ std::optional<Message> get_one(MessageKind kind, Reader& r) {
       EntryNack m;
       m.op = get_op(r);
       m.checksum = r.get<Checksum>();
-      m.round = r.get<std::uint64_t>();
       m.view = get_view(r);
-      get_bool(r, m.recovering);
       m.replica = r.get<ReplicaId>();
       return m;
     }

@@ -108,7 +108,7 @@ std::ostream& operator<<(std::ostream& out, const Message& message) {
         } else if constexpr (std::is_same_v<T, EntryRepair>) {
           out << " op=" << m.entry.header.op;
         } else if constexpr (std::is_same_v<T, EntryNack>) {
-          out << " op=" << m.op << " v=" << m.view << (m.recovering ? " recovering" : "");
+          out << " op=" << m.op << " v=" << m.view;
         }
       },
       message);

@@ -175,7 +175,6 @@ struct RecoveryResponse {
 struct RequestEntry {
   OpNumber op;
   Checksum checksum = 0;
-  std::uint64_t round = 0;  // echoed in an EntryNack: which request it answers
   ReplicaId replica = 0;
   bool operator==(const RequestEntry&) const = default;
 };
@@ -186,16 +185,14 @@ struct EntryRepair {
   bool operator==(const EntryRepair&) const = default;
 };
 
-// "I do not hold the entry at op whose checksum is `checksum`": the answer of a replica
-// that cannot repair it, sent from `view`, or while `recovering` (holding no state).
-// Nacks from every other replica let the asker drop an entry that a power cut tore
+// "I do not hold the entry at op whose checksum is `checksum`": the answer, sent from
+// `view`, of a replica that cannot repair it (never of a recovering one). Nacks from
+// every other replica let the asker drop an entry that a power cut tore
 // (Replica::maybe_drop_torn_tail says when).
 struct EntryNack {
   OpNumber op;
   Checksum checksum = 0;
-  std::uint64_t round = 0;
   ViewNumber view;
-  bool recovering = false;
   ReplicaId replica = 0;
   bool operator==(const EntryNack&) const = default;
 };

@@ -67,6 +67,10 @@ void Replica::recovery_tick() {
 }
 
 void Replica::on_request_entry(const RequestEntry& m) {
+  // A recovering replica holds nothing it could vouch for, not even an absence: it may
+  // have lost entries it acknowledged without any fault (a hole a power cut left in its
+  // log, a crash in the middle of an install), so its nack would prove nothing.
+  if (status_ == Status::recovering) return;
   const auto entry = log().entry(m.op);
   // The checksum makes the answer self-verifying, so anyone holding it may answer.
   if (entry && entry->header.checksum == m.checksum) {
@@ -74,11 +78,10 @@ void Replica::on_request_entry(const RequestEntry& m) {
                                 config_.self});
     return;
   }
-  const bool recovering = status_ == Status::recovering;
   // An op we compacted into our checkpoint: committed here, as some entry we can no
   // longer name. Only a state transfer settles it; no answer.
-  if (!recovering && m.op < log().first()) return;
-  send(m.replica, EntryNack{m.op, m.checksum, m.round, view_, recovering, config_.self});
+  if (m.op < log().first()) return;
+  send(m.replica, EntryNack{m.op, m.checksum, view_, config_.self});
 }
 
 void Replica::on_entry_repair(const EntryRepair& m) {
@@ -92,22 +95,13 @@ void Replica::on_entry_nack(const EntryNack& m) {
   if (status_ == Status::recovering || m.replica >= config_.replica_count) return;
   const auto faulty = log().faulty().find(m.op);
   if (faulty == log().faulty().end() || faulty->second.checksum != m.checksum) return;
+  // Only a nack from a view after our last_normal_view counts (maybe_drop_torn_tail).
+  if (m.view <= last_normal_view_) return;
   if (nacks_last_normal_view_ != last_normal_view_) {
     nacks_.clear();  // the fence moved: earlier nacks may no longer clear it
     nacks_last_normal_view_ = last_normal_view_;
   }
-  Nacks& nacks = nacks_[m.op];
-  if (!m.recovering && m.view > last_normal_view_) {
-    if (!nacks.fenced.test(m.replica)) {
-      nacks.fenced.set(m.replica);
-      // A recovering nack counts only if sent after every fenced one: sent before,
-      // its sender might yet recover into a view whose primary had not moved on.
-      nacks.recovering.reset();
-      repair_token_ = 0;
-    }
-  } else if (m.recovering && repair_token_ != 0 && m.round == repair_token_) {
-    nacks.recovering.set(m.replica);
-  }
+  nacks_[m.op].set(m.replica);
   maybe_drop_torn_tail();
 }
 
@@ -116,19 +110,17 @@ void Replica::on_entry_nack(const EntryNack& m) {
 // nobody may hold it, and waiting for a repair waits forever (a one-replica cluster, or
 // f+1 replicas cut at once, would never serve again). We drop such an entry (k, c),
 // with everything after it, once k is above every commit number we know of and every
-// other replica has nacked it: from a view after our last_normal_view ("fenced"), or
-// while recovering, answering a request we sent after the last fenced nack arrived.
-// Safe as long as at most f replicas have lost acknowledged data (a flipped bit, a
-// wipe, an interrupted install; losing writes never synced loses nothing):
+// other replica has nacked it from a view after our last_normal_view. Safe as long as
+// at most f replicas have lost acknowledged data (a flipped bit, a wipe; losing writes
+// never synced loses nothing):
 //  - We acknowledged only in views up to last_normal_view, so a commit that counted us
-//    happened in such a view. A fenced replica had left those views, so it
+//    happened in such a view. A nacking replica had left those views, so it
 //    acknowledged (k, c) there, if at all, before its nack, holding it synced; not
 //    holding it now, it lost it (a view change or state transfer never drops a
-//    committed entry). A recovering replica lost whatever it had acknowledged.
-//  - No view up to last_normal_view commits anything after that: its primary would
-//    have to be normal in it, but the fenced replicas are past it, we are not normal
-//    while the entry is faulty, and a recovering replica recovers only from a normal
-//    primary (the request round orders its nack after the fenced ones).
+//    committed entry, and a recovering replica does not answer).
+//  - No view up to last_normal_view commits anything after the nacks: its primary
+//    would have to be normal in it, but every other replica is past it, and we do not
+//    acknowledge while the entry is faulty.
 //  - So a commit of (k, c) that counted us means f+1 replicas lost it (we did too: ours
 //    is the faulty entry). A commit that did not count us loses no counted copy.
 //  - Entries after k chain on it: none is committed unless k is.
@@ -142,8 +134,7 @@ void Replica::maybe_drop_torn_tail() {
   for (const auto& [op, header] : log().faulty()) {
     if (op <= known_commit) continue;  // committed: only a repair will do
     const auto it = nacks_.find(op);
-    const std::size_t nacked =
-        it == nacks_.end() ? 0 : (it->second.fenced | it->second.recovering).count();
+    const std::size_t nacked = it == nacks_.end() ? 0 : it->second.count();
     if (nacked + 1 < config_.replica_count) continue;
     VSR_ASSERT(op > journal_.checkpoint_op());
     journal_.replace_suffix(op.prev(), {}, view_, last_normal_view_, known_commit);
@@ -157,11 +148,10 @@ void Replica::repair_tick() {
   maybe_drop_torn_tail();  // one replica: no nacks come
   if (holds_whole_log() || ++repair_ticks_ < config_.retry_ticks) return;
   repair_ticks_ = 0;
-  repair_token_ = next_random() | 1;  // nonzero: recovering nacks may count
   std::size_t asked = 0;
   for (const auto& [op, header] : log().faulty()) {
     if (asked++ == kRepairsPerRound) break;
-    broadcast(RequestEntry{op, header.checksum, repair_token_, config_.self});
+    broadcast(RequestEntry{op, header.checksum, config_.self});
   }
   if (++repair_rounds_ % kRepairRoundsBeforeStateTransfer == 0 &&
       (status_ == Status::state_transfer || (status_ == Status::normal && !is_primary()))) {

@@ -73,9 +73,11 @@ Replica::Replica(const ReplicaConfig& config, journal::Journal& journal,
   // never synced, which a power cut took from its log. Resuming, it would give new
   // entries those op numbers and the backups would replace the committed ones. It
   // starts a view change instead: any quorum of DoViewChanges holds a log with every
-  // committed entry, and the longest log of the latest normal view wins.
+  // committed entry, and the longest log of the latest normal view wins. Also with
+  // faulty entries: waiting in its own view, once they were repaired a stale
+  // DoViewChange of that view could make it the view's primary again.
   const bool may_lack_commits = config_.self_durability_reported && is_primary();
-  if (last_normal_view_ == view_ && holds_whole_log() && may_lack_commits) {
+  if (last_normal_view_ == view_ && may_lack_commits) {
     start_view_change(view_.next(), ViewChangeCause::restart);
   } else if (last_normal_view_ == view_ && holds_whole_log()) {
     status_ = Status::normal;

@@ -227,14 +227,10 @@ class Replica {
   std::uint32_t recovery_ticks_ = 0;
   std::uint32_t repair_ticks_ = 0;
   std::uint32_t repair_rounds_ = 0;
-  // Who nacked each of our faulty entries (recovery.cpp, maybe_drop_torn_tail).
-  struct Nacks {
-    std::bitset<kMaxReplicas> fenced;      // from a view after last_normal_view
-    std::bitset<kMaxReplicas> recovering;  // recovering, answering repair_token_'s round
-  };
-  std::map<OpNumber, Nacks> nacks_;
-  ViewNumber nacks_last_normal_view_;  // the fence the nacks were counted against
-  std::uint64_t repair_token_ = 0;     // the latest RequestEntry round (0: none counts)
+  // Who nacked each of our faulty entries from a view after last_normal_view
+  // (recovery.cpp, maybe_drop_torn_tail), and the last_normal_view they were counted at.
+  std::map<OpNumber, std::bitset<kMaxReplicas>> nacks_;
+  ViewNumber nacks_last_normal_view_;
 
   std::array<std::uint64_t, kMaxReplicas> last_heard_{};
 };

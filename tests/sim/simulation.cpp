@@ -740,6 +740,11 @@ Result Simulation::run() {
     if (!result_.ok() && !options_.trace) break;
     if (now_ > stop_issuing_at && converged()) break;
     if (now_ >= deadline) {
+      if (options_.power_loss_pages && lost_state() > plan_.config.f()) {
+        result_.stalled_beyond_budget = true;
+        trace("no convergence, with more than f replicas short of their state");
+        break;
+      }
       std::ostringstream why;
       why << "liveness: no convergence within " << kLivenessTicks << " ticks after healing;";
       for (ReplicaId r = 0; r < plan_.replicas; ++r) {
@@ -803,6 +808,7 @@ std::ostream& operator<<(std::ostream& out, const Result& r) {
       << " recoveries=" << r.faults.recoveries << " power_losses=" << r.faults.power_losses
       << " power_cuts=" << r.faults.power_cuts << " hints=" << r.faults.hints
       << " false_hints=" << r.faults.false_hints
+      << (r.stalled_beyond_budget ? " stalled_beyond_f" : "")
       << " background_sync=" << (r.background_sync ? "on" : "off")
       << " durable_reports=" << r.durable_reports << " trace=" << std::hex << r.trace_hash
       << std::dec;

@@ -74,6 +74,11 @@ struct Result {
   bool background_sync = false;
   std::uint64_t durable_reports = 0;
   FaultCounts faults;
+  // Did not converge with more than f replicas short of their state (wiped, torn,
+  // awaiting a repair) at the deadline: only safety is promised then. Only power
+  // losses with --power-loss-pages go beyond f (they tear entries on top of the
+  // budgeted faults); every other fault is drawn within the budget.
+  bool stalled_beyond_budget = false;
   std::uint64_t trace_hash = 0;  // equal for equal runs: shows a replay is identical
 
   bool ok() const { return violations.empty(); }

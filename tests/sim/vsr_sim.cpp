@@ -81,6 +81,7 @@ int main(int argc, char** argv) {
 
   std::atomic<std::uint64_t> next{first};
   std::atomic<std::uint64_t> violations{0};
+  std::atomic<std::uint64_t> beyond_budget{0};
   std::mutex print;
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> workers;
@@ -93,6 +94,7 @@ int main(int argc, char** argv) {
             seed,       replicas, bug, false, false, "", std::chrono::seconds(check_timeout_s),
             power_pages};
         const vsr::sim::Result result = vsr::sim::run(options);
+        if (result.stalled_beyond_budget) beyond_budget.fetch_add(1);
         if (!result.ok()) {
           violations.fetch_add(1);
           std::lock_guard lock(print);
@@ -107,5 +109,9 @@ int main(int argc, char** argv) {
   std::printf("seeds: %llu, violations: %llu, seeds/s: %.1f\n",
               static_cast<unsigned long long>(seeds),
               static_cast<unsigned long long>(violations.load()), seeds / seconds);
+  if (beyond_budget.load() > 0) {
+    std::printf("stalled beyond f (not violations: more than f replicas short of state): %llu\n",
+                static_cast<unsigned long long>(beyond_budget.load()));
+  }
   return violations.load() == 0 ? 0 : 1;
 }
