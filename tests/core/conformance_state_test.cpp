@@ -10,18 +10,6 @@
 namespace vsr::test {
 namespace {
 
-void tick_until_view_change(Harness& h, ReplicaId id) {
-  const ViewNumber view = h.r(id).view();
-  for (int i = 0; i < 1000 && h.r(id).view() == view; ++i) h.tick(id);
-}
-
-void register_some(Harness& h, ReplicaId primary, std::uint64_t count, std::uint64_t first = 1) {
-  for (std::uint64_t nonce = first; nonce < first + count; ++nonce) {
-    h.request(primary, 100, Request{SessionId(0), RequestNumber(nonce), {}});
-    h.run();
-  }
-}
-
 // Replica 1's GetState of view 0 from `from` to replica 2, and replica 2's one answer
 // (nullopt if it did not answer exactly once). Nothing is left in flight.
 std::optional<NewState> state_from_replica_2(Harness& h, OpNumber from) {
@@ -188,8 +176,7 @@ TEST(StateTransfer, AShorterStateOfTheSameViewCutsNothingEvenAsACheckpoint) {
   Harness h(3, [](ReplicaConfig& c) { c.checkpoint_interval = 4; });
   h.boot_all();
   register_some(h, 0, 3);
-  h.tick(0, h.node(0).config.heartbeat_ticks);
-  h.run();
+  heartbeat(h, 0);
   ASSERT_EQ(h.r(1).commit(), OpNumber(3));
   // Three pipelined Prepares, all carrying commit 3: replica 1 acknowledges ops 4-6 and
   // never hears of a later commit; replica 2 gets op 4 and commit 6, and checkpoints at 4.

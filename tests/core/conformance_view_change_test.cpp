@@ -6,12 +6,6 @@
 namespace vsr::test {
 namespace {
 
-// Runs replica `id` until its (jittered) view change timeout fires.
-void tick_until_view_change(Harness& h, ReplicaId id) {
-  const ViewNumber view = h.r(id).view();
-  for (int i = 0; i < 1000 && h.r(id).view() == view; ++i) h.tick(id);
-}
-
 TEST(ViewChange, ABackupThatHearsNothingStartsAViewChangeAndPersistsTheViewFirst) {
   Harness h(3);
   h.boot_all();

@@ -216,4 +216,22 @@ SessionId Harness::register_session(ReplicaId primary, ClientId client, std::uin
   VSR_ASSERT_MSG(false, "registration got no reply");
 }
 
+void register_some(Harness& h, ReplicaId primary, std::uint64_t count, std::uint64_t first) {
+  for (std::uint64_t nonce = first; nonce < first + count; ++nonce) {
+    h.request(primary, 100, Request{SessionId(0), RequestNumber(nonce), {}});
+    h.run();
+  }
+}
+
+void heartbeat(Harness& h, ReplicaId primary) {
+  h.tick(primary, h.node(primary).config.heartbeat_ticks);
+  h.run();
+}
+
+void tick_until_view_change(Harness& h, ReplicaId id) {
+  const ViewNumber view = h.r(id).view();
+  for (int i = 0; i < 1000 && h.r(id).view() == view; ++i)
+    h.tick(id);
+}
+
 }  // namespace vsr::test

@@ -105,4 +105,13 @@ class Harness {
   std::vector<ClientReply> replies_;
 };
 
+// Registers `count` sessions through `primary` (nonces first, first + 1, ...),
+// delivering everything after each request.
+void register_some(Harness& h, ReplicaId primary, std::uint64_t count, std::uint64_t first = 1);
+// Ticks `primary` through a heartbeat interval and delivers everything: every backup
+// hears the commit number.
+void heartbeat(Harness& h, ReplicaId primary);
+// Runs replica `id` until its (jittered) view change timeout fires.
+void tick_until_view_change(Harness& h, ReplicaId id);
+
 }  // namespace vsr::test

@@ -9,20 +9,12 @@
 namespace vsr::test {
 namespace {
 
-void register_some(Harness& h, ReplicaId primary, std::uint64_t count) {
-  for (std::uint64_t nonce = 1; nonce <= count; ++nonce) {
-    h.request(primary, 100, Request{SessionId(0), RequestNumber(nonce), {}});
-    h.run();
-  }
-}
-
 // Ops 1..3 committed on all three; op 4 reached only the primary's log, and the primary
 // restarted with it faulty. Nothing in flight.
 void tear_the_primarys_tail(Harness& h) {
   h.boot_all();
   register_some(h, 0, 3);
-  h.tick(0, h.node(0).config.heartbeat_ticks);
-  h.run();
+  heartbeat(h, 0);
   h.request(0, 100, Request{SessionId(0), RequestNumber(9), {}});
   ASSERT_EQ(h.r(0).op(), OpNumber(4));
   h.in_flight().clear();  // no backup got the Prepare
@@ -34,8 +26,7 @@ void tear_the_primarys_tail(Harness& h) {
 
 // Replicas 1 and 2 form view 1 without replica 0.
 void view_change_without_0(Harness& h) {
-  for (int i = 0; i < 1000 && h.r(1).view() == ViewNumber(0); ++i)
-    h.tick(1);
+  tick_until_view_change(h, 1);
   h.run([](const Sent& s) { return s.from != 0 && s.to != 0; });
   ASSERT_EQ(h.r(1).status(), Status::normal);
   ASSERT_EQ(h.r(1).view(), ViewNumber(1));
@@ -90,12 +81,10 @@ TEST(TornTail, IsDroppedOnceEveryOtherReplicaNacksFromALaterView) {
   EXPECT_EQ(h.r(0).op(), OpNumber(3));
   // It rejoins in view 1 and the cluster goes on with op 4 from view 1's primary.
   h.in_flight().clear();
-  h.tick(1, h.node(1).config.heartbeat_ticks);
-  h.run();
+  heartbeat(h, 1);
   h.request(1, 100, Request{SessionId(0), RequestNumber(10), {}});
   h.run();
-  h.tick(1, h.node(1).config.heartbeat_ticks);
-  h.run();
+  heartbeat(h, 1);
   EXPECT_EQ(h.r(0).status(), Status::normal);
   EXPECT_EQ(h.r(0).view(), ViewNumber(1));
   EXPECT_EQ(h.r(0).commit(), h.r(1).commit());
@@ -124,8 +113,7 @@ TEST(TornTail, ACommittedEntryIsNeverDropped) {
   Harness h(3);
   h.boot_all();
   register_some(h, 0, 3);
-  h.tick(0, h.node(0).config.heartbeat_ticks);
-  h.run();
+  heartbeat(h, 0);
   view_change_without_0(h);  // persists commit 3 in replica 1's superblock
   h.in_flight().clear();
   h.node(1).restart_with_faulty_entry(OpNumber(2));
@@ -204,8 +192,7 @@ TEST(TornTail, AReplicaWithAFaultyEntryStillTakesPartInAViewChangeWithoutItsLog)
   Harness h(3, [](ReplicaConfig& c) { c.checkpoint_interval = 4; });
   h.boot_all();
   register_some(h, 0, 3);
-  h.tick(0, h.node(0).config.heartbeat_ticks);
-  h.run();
+  heartbeat(h, 0);
   // Replica 2 restarts with op 3 faulty, last normal in view 0. Replicas 0 and 1 go on
   // without it, checkpoint past op 3 and move on to view 1; then replica 1 goes down
   // and replica 0 restarts: nobody can repair op 3 any more.
@@ -218,8 +205,7 @@ TEST(TornTail, AReplicaWithAFaultyEntryStillTakesPartInAViewChangeWithoutItsLog)
   }
   h.tick(0, h.node(0).config.heartbeat_ticks);
   h.run(without_2);
-  for (int i = 0; i < 1000 && h.r(1).view() == ViewNumber(0); ++i)
-    h.tick(1);
+  tick_until_view_change(h, 1);
   h.run(without_2);
   ASSERT_EQ(h.r(0).last_normal_view(), ViewNumber(1));
   h.node(1).crash();
