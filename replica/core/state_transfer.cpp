@@ -83,6 +83,10 @@ void Replica::on_get_state(const GetState& m) {
         CheckpointState{start, *log().checksum_at(start), std::move(*state)};
   }
   reply.log = suffix_after(start, end);
+  // A faulty entry of ours cut the suffix short (a replica can be normal with one below
+  // the log it adopted): we cannot vouch for the rest, and a shorter log than the view's
+  // would cut the asker's. Another replica answers.
+  if (reply.log.end() < end) return;
   send(m.replica, std::move(reply));
 }
 

@@ -176,6 +176,27 @@ TEST(TornTail, APrimaryWhoseLogIsSyncedInTheBackgroundNeverLeadsItsViewAgain) {
   EXPECT_NE(h.r(1).status(), Status::normal);
 }
 
+TEST(TornTail, ANormalReplicaWithAFaultyEntryDoesNotServeItsState) {
+  Harness h(3);
+  h.boot_all();
+  register_some(h, 0, 6);
+  heartbeat(h, 0);
+  // Replica 2 restarts with op 2 faulty; view 1's StartView (its log from the commit
+  // number on) makes it normal with the faulty entry below.
+  h.node(2).restart_with_faulty_entry(OpNumber(2));
+  h.in_flight().clear();
+  tick_until_view_change(h, 1);
+  h.run();
+  ASSERT_EQ(h.r(2).status(), Status::normal);
+  ASSERT_EQ(h.r(2).view(), ViewNumber(1));
+  ASSERT_EQ(h.r(2).journal().log().faulty().count(OpNumber(2)), 1u);
+  // Its log from op 0 would stop before op 2 while claiming op 6: no answer.
+  h.in_flight().clear();
+  h.deliver(Sent{0, 2, GetState{ViewNumber(1), OpNumber(0), false, 0}});
+  h.collect();
+  EXPECT_TRUE(h.sent<NewState>().empty());
+}
+
 // ---- A replica with faulty entries in a view change ----
 
 // Ticks replicas 0 and 2, with replica 1 down, until replica 0 leads a view.
