@@ -95,13 +95,9 @@ void Replica::on_entry_nack(const EntryNack& m) {
   if (status_ == Status::recovering || m.replica >= config_.replica_count) return;
   const auto faulty = log().faulty().find(m.op);
   if (faulty == log().faulty().end() || faulty->second.checksum != m.checksum) return;
-  // Only a nack from a view after our last_normal_view counts (maybe_drop_torn_tail).
-  if (m.view <= last_normal_view_) return;
-  if (nacks_last_normal_view_ != last_normal_view_) {
-    nacks_.clear();  // the fence moved: earlier nacks may no longer clear it
-    nacks_last_normal_view_ = last_normal_view_;
-  }
-  nacks_[m.op].set(m.replica);
+  // Views only grow: the latest view a replica nacked from is what counts.
+  ViewNumber& view = nacks_[m.op][m.replica];
+  view = std::max(view, m.view);
   maybe_drop_torn_tail();
 }
 
@@ -127,14 +123,14 @@ void Replica::on_entry_nack(const EntryNack& m) {
 // With one replica no answer is needed: everything a commit counted was synced.
 void Replica::maybe_drop_torn_tail() {
   const OpNumber known_commit = std::max({commit_, commit_max_, journal_.superblock().commit});
-  if (nacks_last_normal_view_ != last_normal_view_) {
-    nacks_.clear();
-    nacks_last_normal_view_ = last_normal_view_;
-  }
   for (const auto& [op, header] : log().faulty()) {
     if (op <= known_commit) continue;  // committed: only a repair will do
     const auto it = nacks_.find(op);
-    const std::size_t nacked = it == nacks_.end() ? 0 : it->second.count();
+    std::uint32_t nacked = 0;  // from a view after our last_normal_view
+    if (it != nacks_.end()) {
+      for (const ViewNumber view : it->second)
+        nacked += view > last_normal_view_ ? 1 : 0;
+    }
     if (nacked + 1 < config_.replica_count) continue;
     VSR_ASSERT(op > journal_.checkpoint_op());
     journal_.replace_suffix(op.prev(), {}, view_, last_normal_view_, known_commit);

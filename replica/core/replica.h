@@ -227,10 +227,9 @@ class Replica {
   std::uint32_t recovery_ticks_ = 0;
   std::uint32_t repair_ticks_ = 0;
   std::uint32_t repair_rounds_ = 0;
-  // Who nacked each of our faulty entries from a view after last_normal_view
-  // (recovery.cpp, maybe_drop_torn_tail), and the last_normal_view they were counted at.
-  std::map<OpNumber, std::bitset<kMaxReplicas>> nacks_;
-  ViewNumber nacks_last_normal_view_;
+  // For each of our faulty entries, the latest view each replica nacked it from (0:
+  // none); only views after last_normal_view count (recovery.cpp, maybe_drop_torn_tail).
+  std::map<OpNumber, std::array<ViewNumber, kMaxReplicas>> nacks_;
 
   std::array<std::uint64_t, kMaxReplicas> last_heard_{};
 };
