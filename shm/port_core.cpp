@@ -321,6 +321,13 @@ std::size_t PortCore::discard_inbound() {
   return bytes;
 }
 
+void PortCore::nap(std::chrono::microseconds timeout) {
+  ++counters_.naps;
+  const std::uint32_t seen = bell_.word.load(std::memory_order_acquire);
+  if (local_work_check_ != nullptr && local_work_check_(local_work_context_)) return;
+  futex_wait(bell_.word, seen, timeout);
+}
+
 bool PortCore::wait(std::chrono::microseconds timeout, bool may_spin) {
   ++counters_.waits;
   const std::uint32_t seen = bell_.word.load(std::memory_order_acquire);

@@ -53,6 +53,7 @@ class PortCore {
   void flush();
   std::size_t poll(MessageSink sink);
   bool wait(std::chrono::microseconds timeout, bool may_spin);
+  void nap(std::chrono::microseconds timeout);
   // Work that reaches this process outside its rings (a thread of its own finishing
   // something): wait() returns when `check(context)` is true. Whoever makes it true
   // publishes first and then rings this process's own doorbell, so a wait that began

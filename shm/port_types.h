@@ -86,6 +86,7 @@ struct Counters {
   std::uint64_t wakes_timeout = 0;     // slept until the timeout
   // Timeouts with work waiting: a lost wake-up (or a producer killed before ringing).
   std::uint64_t wakes_timeout_with_work = 0;
+  std::uint64_t naps = 0;  // sleeps that asked no sender to ring (ReplicaPort::nap)
 
   std::uint64_t bad_frames() const {
     return bad_truncated + bad_magic + bad_length + bad_checksum + bad_reserved + bad_fragment +

@@ -123,4 +123,9 @@ bool ReplicaPort::wait(std::chrono::microseconds timeout, bool may_spin) {
   return core_->wait(timeout, may_spin);
 }
 
+void ReplicaPort::nap(std::chrono::microseconds timeout) {
+  VSR_ASSERT_MSG(core_ != nullptr, "nap on a moved-from replica port");
+  core_->nap(timeout);
+}
+
 }  // namespace vsr::shm

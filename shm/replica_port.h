@@ -53,6 +53,11 @@ class ReplicaPort {
   // yield-polling window: the caller knows no answer is coming soon (say, it only
   // exchanged heartbeats), so polling would burn CPU for nothing.
   bool wait(std::chrono::microseconds timeout, bool may_spin = true);
+  // Sleeps until `timeout` passes or the doorbell is rung unconditionally (a supervisor
+  // hint), without declaring sleep: senders do not pay for waking us. For a consumer
+  // whose messages can wait (a backup whose Prepares are committed already), which
+  // then takes what its rings gathered in one go.
+  void nap(std::chrono::microseconds timeout);
   // See PortCore::set_local_work: work from a thread of this process that wait() must
   // not sleep through (the thread publishes, then rings this replica's doorbell).
   void set_local_work(bool (*check)(const void* context), const void* context);

@@ -105,9 +105,68 @@ void Replica::prepare_batch() {
     entry.header.seal(body);
     entry.body = std::move(body);
     journal_.append(entry.header, entry.body);
-    broadcast(Prepare{view_, commit_, std::move(entry), config_.self});
+    fan_out(Prepare{view_, commit_, std::move(entry), config_.self}, count);
     ticks_since_prepare_ = 0;
     try_commit();  // a cluster of one commits at once
+  }
+}
+
+std::uint32_t Replica::backups_for_new_entry() const {
+  // A new entry of ours counts at once, unless it must be synced first.
+  return backups_needed() + (config_.self_durability_reported ? 1 : 0);
+}
+
+void Replica::fan_out(Prepare prepare, std::size_t requests) {
+  const OpNumber n = prepare.entry.header.op;
+  VSR_ASSERT(n == op());
+  const std::uint32_t backups = config_.replica_count - 1;
+  const std::uint32_t team = std::min(backups_for_new_entry(), backups);
+  if (config_.prepare_fanout == ReplicaConfig::PrepareFanout::all || team == backups ||
+      requests > config_.quorum_first_requests_max) {
+    for (ReplicaId r = 0; r < config_.replica_count; ++r) {
+      if (r != config_.self) send_prepares_through(r, n.prev());  // none: kept up
+    }
+    sent_.fill(n);
+    return broadcast(std::move(prepare));
+  }
+  // The backups that will complete the quorum soonest: not reported dead, acked
+  // furthest, sent furthest (the current team), then in id order after ours. A team
+  // member that stops acking stalls the commit for at most a tick (primary_tick()),
+  // after which the others' acks make them the team.
+  std::array<ReplicaId, kMaxReplicas> order{};
+  std::size_t count = 0;
+  for (std::uint32_t k = 1; k < config_.replica_count; ++k)
+    order[count++] = static_cast<ReplicaId>((config_.self + k) % config_.replica_count);
+  std::stable_sort(order.begin(), order.begin() + count, [&](ReplicaId a, ReplicaId b) {
+    if (reported_down_.test(a) != reported_down_.test(b)) return !reported_down_.test(a);
+    if (acked_[a] != acked_[b]) return acked_[a] > acked_[b];
+    return sent_[a] > sent_[b];
+  });
+  for (std::uint32_t k = 0; k < team; ++k) {
+    send_prepares_through(order[k], n, k + 1 == team ? &prepare : nullptr);
+  }
+}
+
+void Replica::send_prepares_through(ReplicaId r, OpNumber through, Prepare* last) {
+  VSR_ASSERT(r != config_.self && through <= op());
+  for (OpNumber o = sent_[r].next(); o <= through; o = o.next()) {
+    if (last != nullptr && o == last->entry.header.op) {
+      send(r, std::move(*last));
+    } else {
+      // Compacted into our checkpoint: the backup's gap makes it ask for state.
+      const auto entry = log().entry(o);
+      if (!entry) continue;
+      send(r, Prepare{view_, commit_,
+                      Entry{entry->header, Bytes(entry->body.begin(), entry->body.end())},
+                      config_.self});
+    }
+  }
+  sent_[r] = std::max(sent_[r], through);
+}
+
+void Replica::catch_up_backups(OpNumber through) {
+  for (ReplicaId r = 0; r < config_.replica_count; ++r) {
+    if (r != config_.self && sent_[r] < through) send_prepares_through(r, through);
   }
 }
 
@@ -196,6 +255,18 @@ void Replica::send_prepare_ok(OpNumber op) {
   if (!holds_whole_log()) return;
   const auto checksum = log().checksum_at(op);
   VSR_ASSERT(checksum.has_value());
+  // An ack of op covers every op below it (R#7): one replaces the previous ack still
+  // waiting in the output, so a backup that took many Prepares in one step (held-back
+  // ones arriving together, a busy pipeline) sends the primary one ack, not many.
+  if (!output_.messages.empty()) {
+    Envelope& last = output_.messages.back();
+    auto* previous = std::get_if<PrepareOk>(&last.message);
+    if (previous != nullptr && last.to == primary_of(view_) && previous->view == view_ &&
+        previous->op < op) {
+      *previous = PrepareOk{view_, op, *checksum, config_.self};
+      return;
+    }
+  }
   send(primary_of(view_), PrepareOk{view_, op, *checksum, config_.self});
 }
 
@@ -278,7 +349,10 @@ void Replica::try_commit() {
   // An ack for n says the replica holds every entry up to n (backups append only
   // contiguously and verify the chain), so n acked by a quorum commits everything
   // below n as well. (R#7)
-  if (target > commit_) commit_through(target);
+  if (target > commit_) {
+    commit_through(target);
+    catch_up_backups(commit_);  // the Prepares held back (quorum_first), now committed
+  }
 }
 
 void Replica::on_commit(const Commit& m) {
@@ -359,6 +433,10 @@ void Replica::primary_tick() {
   const bool stalled = commit_ == commit_at_last_tick_ && commit_ < op();
   commit_stalled_ticks_ = stalled ? commit_stalled_ticks_ + 1 : 0;
   commit_at_last_tick_ = commit_;
+  // A team member that went quiet stalls the commit for a tick or two at most: then
+  // every backup gets what was held back, and the acks that come decide the next team.
+  // (Not at every tick: a backup that only ever gets committed Prepares may sleep.)
+  if (stalled) catch_up_backups(op());
   ++ticks_since_prepare_;
   if (++ticks_since_retry_ >= config_.prepare_retry_ticks) {
     ticks_since_retry_ = 0;
@@ -371,6 +449,7 @@ void Replica::primary_tick() {
         send(r, Prepare{view_, commit_,
                         Entry{entry->header, Bytes(entry->body.begin(), entry->body.end())},
                         config_.self});
+        sent_[r] = std::max(sent_[r], o);
         ticks_since_prepare_ = 0;
       }
     }

@@ -157,7 +157,12 @@ void Replica::hint_replica_down(ReplicaId replica) {
   // A primary whose own copy counts only once synced (self_durability_reported) stops
   // relying on a dead backup to commit without that sync, without waiting for the
   // commit number to stall (wants_durable()).
-  if (status_ == Status::normal && is_primary()) reported_down_.set(replica);
+  if (status_ == Status::normal && is_primary()) {
+    reported_down_.set(replica);
+    // Deferred Prepares now go to the backups left: the dead one may have been the
+    // one the quorum waited for.
+    catch_up_backups(op());
+  }
   if (waiting_on_primary && replica == primary_of(view_)) {
     start_view_change(view_.next(), ViewChangeCause::primary_down);
   }
@@ -183,6 +188,7 @@ void Replica::reset_view_state() {
   do_view_change_sent_ = false;
   awaiting_committed_.reset();
   acked_.fill(OpNumber(0));
+  sent_.fill(op());
   reported_down_.reset();
   commit_stalled_ticks_ = 0;
   future_.clear();

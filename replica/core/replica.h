@@ -124,6 +124,16 @@ class Replica {
   void commit_through(OpNumber target);
   void execute(const journal::EntryView& entry);
   void prepare_batch();
+  // Sends a new Prepare (for op(), just appended) to every backup, or only to the
+  // quorum's worth that acknowledged furthest (ReplicaConfig::prepare_fanout).
+  void fan_out(Prepare prepare, std::size_t requests);
+  // How many backups' acks a new entry needs to commit.
+  std::uint32_t backups_for_new_entry() const;
+  // Sends backup r, in order, the Prepares of the held ops after sent_[r] up to
+  // `through` (the last one moved from `last`, if given and it is that op).
+  void send_prepares_through(ReplicaId r, OpNumber through, Prepare* last = nullptr);
+  // Brings every backup up to `through` (deferred Prepares, quorum_first).
+  void catch_up_backups(OpNumber through);
   void primary_tick();
   void backup_tick();
   std::uint32_t backups_needed() const;
@@ -184,6 +194,9 @@ class Replica {
   // Primary.
   std::deque<Queued> queue_;
   std::array<OpNumber, kMaxReplicas> acked_{};  // highest op each backup acked in this view
+  // Highest op whose Prepare went to each backup in this view (our log at the view's
+  // start counts as sent: the StartView carried it, or the backups acked it before).
+  std::array<OpNumber, kMaxReplicas> sent_{};
   // Backups the supervisor reported dead in this view, until they ack again: not counted
   // as keeping up by wants_durable(). (Advisory, like every hint: no vote depends on it.)
   std::bitset<kMaxReplicas> reported_down_;

@@ -1,7 +1,6 @@
 #include "replica/process/event_loop.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <utility>
 
 #include "common/assert.h"
@@ -25,7 +24,8 @@ EventLoop::EventLoop(const LoopOptions& options, shm::Segment& segment, shm::Rep
           options.tick,
           options.max_ticks_replayed + static_cast<std::uint32_t>(options.idle_wait / options.tick),
           std::chrono::steady_clock::now()),
-      down_seen_(segment.replica_count(), 0) {
+      down_seen_(segment.replica_count(), 0),
+      wait_mode_(options.idle_after) {
   // Only a core that waits for on_durable() may have its log synced in the background.
   // The fast path trusts superblock_pending to say whether the view is durable yet.
   VSR_ASSERT(background_ == nullptr ||
@@ -54,7 +54,9 @@ EventLoop::~EventLoop() {
 
 void EventLoop::on_frame(shm::Endpoint from, std::uint16_t kind, ByteView body) {
   const auto message_kind = static_cast<MessageKind>(kind);
-  if (message_kind != MessageKind::commit) protocol_work_ = true;
+  // Heartbeats are not work; a Prepare is, unless its op is committed already (below).
+  if (message_kind != MessageKind::commit && message_kind != MessageKind::prepare)
+    protocol_work_ = true;
   if (from.is_client()) {
     auto request = message_kind == MessageKind::request ? decode_request(body) : std::nullopt;
     if (!request) {
@@ -76,6 +78,10 @@ void EventLoop::on_frame(shm::Endpoint from, std::uint16_t kind, ByteView body) 
     return;
   }
   ++counters_.messages_in;
+  if (const auto* p = std::get_if<Prepare>(&*message)) {
+    // A Prepare of a committed op was held back for us (quorum_first): no one waits.
+    (p->commit < p->entry.header.op ? protocol_work_ : deferred_work_) = true;
+  }
   replica_.step(*message);
 }
 
@@ -93,7 +99,11 @@ void EventLoop::send_message(const Envelope& e) {
   encoded_.clear();
   encode(e.message, encoded_);
   const MessageKind message_kind = kind_of(e.message);
-  if (message_kind != MessageKind::commit) protocol_work_ = true;
+  // Sending a PrepareOk is no reason to poll: what comes next is the primary's Prepare,
+  // which says itself whether anyone waits on it.
+  if (message_kind != MessageKind::commit && message_kind != MessageKind::prepare_ok) {
+    protocol_work_ = true;
+  }
   const auto kind = static_cast<std::uint16_t>(message_kind);
   const std::uint32_t self = replica_.id();
   for (std::uint32_t to = 0; to < segment_.replica_count(); ++to) {
@@ -158,9 +168,9 @@ void EventLoop::send_output() {
   // carries is durable unless the superblock is pending.
   if (background_ != nullptr && replica_.is_primary() &&
       !superblock_pending() && !out.vouches_for_own_log()) {
+    send_replies(out);
     for (const Envelope& e : out.messages)
       send_message(e);
-    send_replies(out);
     out.clear();
     return;
   }
@@ -197,12 +207,14 @@ void EventLoop::send_output() {
     }
     sync_now();
   }
-  for (std::size_t i = sent_early; i < out.messages.size(); ++i) send_message(out.messages[i]);
   send_replies(out);
+  for (std::size_t i = sent_early; i < out.messages.size(); ++i)
+    send_message(out.messages[i]);
   out.clear();
 }
 
 void EventLoop::send_replies(const Output& out) {
+  if (out.replies.empty()) return;
   for (const ClientReply& r : out.replies) {
     encoded_.clear();
     encode(r.reply, encoded_);
@@ -210,6 +222,9 @@ void EventLoop::send_replies(const Output& out) {
         ? ++counters_.replies_out
         : ++counters_.dropped_out;
   }
+  // Out before the messages are encoded: a client waits on each of these, while a
+  // message after a reply is at most a Prepare held back for a backup nobody waits on.
+  port_.flush();
 }
 
 void EventLoop::publish_status(bool force, std::chrono::steady_clock::time_point now) {
@@ -296,8 +311,9 @@ std::size_t EventLoop::turn(std::chrono::steady_clock::time_point now) {
   port_.flush();
   publish_status(false, now);
   // One clock reading per turn, not per frame: `now` is when the turn began.
-  if (protocol_work_) last_active_ = now;
+  wait_mode_.after_turn(now, protocol_work_, deferred_work_);
   protocol_work_ = false;
+  deferred_work_ = false;
   return frames;
 }
 
@@ -306,10 +322,18 @@ void EventLoop::run(const std::atomic<bool>& stop) {
     const auto now = std::chrono::steady_clock::now();
     // Busy, or a sync to report: go round again at once.
     if (turn(now) > 0 || synced_last_turn_) continue;
-    const bool active = now - last_active_ < options_.idle_after;
     auto timeout = std::chrono::duration_cast<std::chrono::microseconds>(ticks_.next() - now);
-    if (!active) timeout = std::max(timeout, options_.idle_wait);
-    if (timeout.count() > 0) port_.wait(timeout, active);
+    switch (wait_mode_.mode(now)) {
+      case WaitMode::Mode::nap:
+        if (timeout.count() > 0) port_.nap(timeout);
+        break;
+      case WaitMode::Mode::yield_then_sleep:
+        if (timeout.count() > 0) port_.wait(timeout, true);
+        break;
+      case WaitMode::Mode::sleep:
+        port_.wait(std::max(timeout, options_.idle_wait), false);
+        break;
+    }
   }
   send_output();
   port_.flush();

@@ -2,7 +2,8 @@
 //
 //   drain every inbound ring -> step the core -> flush the batch -> tick on time ->
 //   sync the journal (sync mode batch) -> publish messages and replies -> publish
-//   the status board -> sleep on the doorbell until a frame or the next tick.
+//   the status board -> sleep on the doorbell until a frame or the next tick (or nap
+//   to the next tick: wait_mode.h).
 //
 // The order is the contract: nothing the core produced leaves the process before
 // the journal writes it depends on are durable. One exception, in sync mode batch with
@@ -21,6 +22,7 @@
 #include "replica/core/replica.h"
 #include "replica/process/background_sync.h"
 #include "replica/process/tick_schedule.h"
+#include "replica/process/wait_mode.h"
 #include "shm/shm.h"
 
 namespace vsr::process {
@@ -42,7 +44,8 @@ struct LoopOptions {
   // heartbeat), the loop yield-polls for the port's window, as the answer usually comes
   // within microseconds. With no such work for `idle_after`, it skips that window and
   // sleeps up to `idle_wait` between turns instead of one tick: every protocol timeout
-  // is several ticks long, and a frame or a supervisor hint wakes it at once anyway.
+  // is several ticks long, and a frame or a supervisor hint wakes it at once anyway. A
+  // backup that only gets Prepares of committed ops naps instead (wait_mode.h).
   std::chrono::microseconds idle_after{20000};
   std::chrono::microseconds idle_wait{10000};
   // Where the loop tells its operator of each change of view or status, and why a view
@@ -127,8 +130,9 @@ class EventLoop {
   Bytes encoded_;
   shm::StatusUpdate last_status_;
   std::chrono::steady_clock::time_point last_beat_;
-  std::chrono::steady_clock::time_point last_active_;  // last protocol work (not heartbeats)
+  WaitMode wait_mode_;
   bool protocol_work_ = false;  // this turn received or sent more than a heartbeat
+  bool deferred_work_ = false;  // this turn took Prepares of committed ops (wait_mode.h)
 #ifdef VSR_TEST_BUGS
   std::chrono::steady_clock::time_point last_sync_;
 #endif

@@ -26,6 +26,11 @@ void Tuning::add_protocol_flags(CLI::App& app) {
       ->check(CLI::Range(2u, 100000u))
       ->capture_default_str();
   app.add_option("--pipeline", pipeline, "Prepares in flight")->check(CLI::Range(1u, 64u))->capture_default_str();
+  app.add_option("--prepare-fanout", prepare_fanout,
+                 "where a primary sends a new Prepare at once: quorum-first (the backups "
+                 "its commit needs; the others once it commits, or a tick later) or all")
+      ->check(CLI::IsMember({"quorum-first", "all"}))
+      ->capture_default_str();
   app.add_option("--batch-requests", batch_requests, "requests per Prepare")
       ->check(CLI::Range(1u, 1024u))
       ->capture_default_str();
@@ -56,6 +61,8 @@ ReplicaConfig Tuning::replica_config(std::uint64_t cluster, ReplicaId self, std:
   c.gap_wait_ticks = std::max<std::uint32_t>(1, ticks(2));
   c.retry_ticks = std::max<std::uint32_t>(1, c.view_change_timeout_ticks / 3);
   c.pipeline_max = pipeline;
+  c.prepare_fanout = prepare_fanout == "all" ? ReplicaConfig::PrepareFanout::all
+                                             : ReplicaConfig::PrepareFanout::quorum_first;
   c.batch_max_requests = batch_requests;
   // The ring must hold a quarter of itself plus the pipeline's worth of batches
   // (Replica's constructor checks it); small test rings get smaller batches.

@@ -18,6 +18,7 @@ struct Tuning {
   std::uint32_t heartbeat_ms = 10;
   std::uint32_t view_change_timeout_ms = 60;
   std::uint32_t pipeline = 8;
+  std::string prepare_fanout = "quorum-first";  // or "all" (ReplicaConfig::PrepareFanout)
   std::uint32_t batch_requests = 256;
   std::uint64_t checkpoint_interval = 10000;
   std::uint32_t client_table = 4096;

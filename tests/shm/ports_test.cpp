@@ -221,6 +221,41 @@ TEST(Ports, SupervisorHintWakesAWaitingReplica) {
   EXPECT_EQ(test::reap(supervisor), 0);
 }
 
+TEST(Ports, ANapAsksNoSenderToRingAndLastsItsTimeout) {
+  TestSegment t("nap");
+  ReplicaPort r0(t.segment, 0);
+  ReplicaPort r1(t.segment, 1);
+  const std::byte body[8] = {};
+  ASSERT_TRUE(r1.send(Endpoint::replica(0), 1, ByteView(body, 8)));
+  r1.flush();
+  const auto start = std::chrono::steady_clock::now();
+  r0.nap(std::chrono::milliseconds(30));  // a frame is waiting: a nap sleeps on anyway
+  EXPECT_GE(test::seconds_since(start), 0.029);
+  EXPECT_EQ(r0.counters().naps, 1u);
+  std::size_t got = 0;
+  r0.poll([&](Endpoint, std::uint16_t, ByteView) { ++got; });
+  EXPECT_EQ(got, 1u);
+  // A frame sent while r0 naps rings nothing either: the nap never declared sleep.
+  ASSERT_TRUE(r1.send(Endpoint::replica(0), 1, ByteView(body, 8)));
+  r1.flush();
+  EXPECT_EQ(r1.counters().wakes_sent, 0u);
+}
+
+TEST(Ports, ASupervisorHintEndsANap) {
+  TestSegment t("naphint");
+  ReplicaPort r1(t.segment, 1);
+  const pid_t supervisor = test::spawn([&] {
+    ::usleep(50'000);
+    Segment s = Segment::attach(t.cluster);
+    s.signal_replica_down(2);
+    return 0;
+  });
+  const auto start = std::chrono::steady_clock::now();
+  r1.nap(std::chrono::seconds(10));
+  EXPECT_LT(test::seconds_since(start), 5.0);
+  EXPECT_EQ(test::reap(supervisor), 0);
+}
+
 TEST(Ports, IdleWaitTimesOut) {
   TestSegment t("idle");
   ReplicaPort r0(t.segment, 0);

@@ -200,6 +200,12 @@ Simulation::Simulation(const Options& options)
   hints_ = hint_rng_.chance(0.5);
   p_false_hint_ = hints_ && hint_rng_.chance(0.5) ? hint_rng_.unit() * 0.1 : 0;
   plan_.config.self_durability_reported = result_.background_sync;
+  // Its own stream, like the two above, so that adding it changed no other draw.
+  Rng fanout_rng(options.seed ^ 0x66616e6f7574ULL);
+  result_.fanout_all = fanout_rng.chance(0.5);
+  plan_.config.prepare_fanout = result_.fanout_all ? ReplicaConfig::PrepareFanout::all
+                                                   : ReplicaConfig::PrepareFanout::quorum_first;
+  plan_.config.quorum_first_requests_max = fanout_rng.between(1, 8);  // batches hold 1-8
   syncing_.assign(plan_.replicas, std::nullopt);
   synced_now_.assign(plan_.replicas, std::nullopt);
   sync_requested_.assign(plan_.replicas, {OpNumber(0), 0});
@@ -810,6 +816,7 @@ std::ostream& operator<<(std::ostream& out, const Result& r) {
       << " false_hints=" << r.faults.false_hints
       << (r.stalled_beyond_budget ? " stalled_beyond_f" : "")
       << " background_sync=" << (r.background_sync ? "on" : "off")
+      << " fanout=" << (r.fanout_all ? "all" : "quorum_first")
       << " durable_reports=" << r.durable_reports << " trace=" << std::hex << r.trace_hash
       << std::dec;
   for (const std::string& v : r.violations) out << "\n  VIOLATION " << v;

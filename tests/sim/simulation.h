@@ -73,6 +73,8 @@ struct Result {
   // sync mode batch; how many such reports reached a replica.
   bool background_sync = false;
   std::uint64_t durable_reports = 0;
+  // ReplicaConfig::prepare_fanout was `all` (else quorum_first), drawn per seed.
+  bool fanout_all = false;
   FaultCounts faults;
   // Did not converge with more than f replicas short of their state (wiped, torn,
   // awaiting a repair) at the deadline: only safety is promised then. Only power
