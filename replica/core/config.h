@@ -52,7 +52,7 @@ struct ReplicaConfig {
   //                 later: with more processes than cores, a backup whose ack is not
   //                 needed stops competing for a core with the ones on the critical
   //                 path, and its driver may let such Prepares gather while it sleeps
-  //                 (README "Performance": one session's p50 about 5 us lower).
+  //                 (README "Performance": one session's p50 about 3 us lower).
   enum class PrepareFanout : std::uint8_t { all, quorum_first };
   PrepareFanout prepare_fanout = PrepareFanout::quorum_first;
   std::size_t quorum_first_requests_max = 4;

@@ -130,9 +130,10 @@ void Replica::fan_out(Prepare prepare, std::size_t requests) {
     return broadcast(std::move(prepare));
   }
   // The backups that will complete the quorum soonest: not reported dead, acked
-  // furthest, sent furthest (the current team), then in id order after ours. A team
-  // member that stops acking stalls the commit for at most a tick (primary_tick()),
-  // after which the others' acks make them the team.
+  // furthest, then the previous team (a held-back backup that caught up and acked is
+  // napping: handing it the team on a tie would cost a tick), then in id order after
+  // ours. A team member that stops acking stalls the commit for one or two ticks
+  // (primary_tick()), after which the others' acks make them the team.
   std::array<ReplicaId, kMaxReplicas> order{};
   std::size_t count = 0;
   for (std::uint32_t k = 1; k < config_.replica_count; ++k)
@@ -140,9 +141,11 @@ void Replica::fan_out(Prepare prepare, std::size_t requests) {
   std::stable_sort(order.begin(), order.begin() + count, [&](ReplicaId a, ReplicaId b) {
     if (reported_down_.test(a) != reported_down_.test(b)) return !reported_down_.test(a);
     if (acked_[a] != acked_[b]) return acked_[a] > acked_[b];
-    return sent_[a] > sent_[b];
+    return team_.test(a) && !team_.test(b);
   });
+  team_.reset();
   for (std::uint32_t k = 0; k < team; ++k) {
+    team_.set(order[k]);
     send_prepares_through(order[k], n, k + 1 == team ? &prepare : nullptr);
   }
 }

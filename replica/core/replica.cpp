@@ -189,6 +189,7 @@ void Replica::reset_view_state() {
   awaiting_committed_.reset();
   acked_.fill(OpNumber(0));
   sent_.fill(op());
+  team_.reset();
   reported_down_.reset();
   commit_stalled_ticks_ = 0;
   future_.clear();

@@ -194,9 +194,12 @@ class Replica {
   // Primary.
   std::deque<Queued> queue_;
   std::array<OpNumber, kMaxReplicas> acked_{};  // highest op each backup acked in this view
-  // Highest op whose Prepare went to each backup in this view (our log at the view's
-  // start counts as sent: the StartView carried it, or the backups acked it before).
+  // Highest op whose Prepare went to each backup in this view. Our log at the view's
+  // start counts as sent: a new primary's StartView carried it; a primary restarted in
+  // its view does not know, and a backup short of entries gets them from the retry in
+  // primary_tick() (uncommitted ones) or asks for state (its gap, R#4).
   std::array<OpNumber, kMaxReplicas> sent_{};
+  std::bitset<kMaxReplicas> team_;  // the backups the last quorum_first Prepare went to
   // Backups the supervisor reported dead in this view, until they ack again: not counted
   // as keeping up by wants_durable(). (Advisory, like every hint: no vote depends on it.)
   std::bitset<kMaxReplicas> reported_down_;

@@ -91,6 +91,54 @@ TEST(PrepareFanout, ATeamMemberThatGoesQuietStallsTheCommitForTwoTicksAtMost) {
   EXPECT_EQ(prepare_targets(h, h.r(0).op()), std::vector<ReplicaId>{2});
 }
 
+TEST(PrepareFanout, OnATieTheTeamStaysWhereItIs) {
+  Harness h(3);
+  h.boot_all();
+  const SessionId s = h.register_session(0, 100, 7);
+  // Replica 1, the team, is slow: what goes to it waits.
+  std::vector<Sent> stash;
+  auto hold_replica_1 = [&](const Sent& m) {
+    if (m.to == 1) stash.push_back(m);
+    return m.to != 1;
+  };
+  h.request(0, 100, put_request(s, 1, "a"));
+  h.run(hold_replica_1);
+  h.tick(0, 2);  // the commit stood still: replica 2 gets it, acks, and it commits
+  h.run(hold_replica_1);
+  h.request(0, 100, put_request(s, 2, "b"));  // replica 2 acked furthest: the team
+  EXPECT_EQ(prepare_targets(h, h.r(0).op()), std::vector<ReplicaId>{2});
+  h.run(hold_replica_1);
+  // Replica 1 catches up and acks as far as replica 2: a tie, and the team stays
+  // (replica 1 would be napping on held-back Prepares by now).
+  for (const Sent& m : stash)
+    h.in_flight().push_back(m);
+  h.run();
+  ASSERT_EQ(h.r(1).op(), h.r(0).op());
+  h.request(0, 100, put_request(s, 3, "c"));
+  EXPECT_EQ(prepare_targets(h, h.r(0).op()), std::vector<ReplicaId>{2});
+}
+
+TEST(PrepareFanout, ABackupThatTakesSeveralPreparesInOneStepAcksOnce) {
+  Harness h(3, [](ReplicaConfig& c) { c.pipeline_max = 4; });
+  h.boot_all();
+  const SessionId s1 = h.register_session(0, 100, 7);
+  const SessionId s2 = h.register_session(0, 101, 8);
+  h.request(0, 100, put_request(s1, 1, "a"));
+  h.request(0, 101, put_request(s2, 1, "b"));
+  const OpNumber op = h.r(0).op();
+  const auto prepares = h.sent<Prepare>(1);
+  ASSERT_EQ(prepares.size(), 2u);
+  h.in_flight().clear();
+  for (const auto& [sent, m] : prepares)
+    h.r(1).step(m);  // one step of the driver
+  h.collect();
+  const auto acks = h.sent<PrepareOk>(0);
+  ASSERT_EQ(acks.size(), 1u) << "the ack of the higher op covers the lower (R#7)";
+  EXPECT_EQ(acks[0].second.op, op);
+  h.run();
+  EXPECT_EQ(h.r(0).commit(), op);
+}
+
 TEST(PrepareFanout, AHintThatATeamMemberDiedSendsWhatWasHeldBackInOrder) {
   Harness h(3, [](ReplicaConfig& c) { c.pipeline_max = 4; });
   h.boot_all();

@@ -224,21 +224,25 @@ TEST(Ports, SupervisorHintWakesAWaitingReplica) {
 TEST(Ports, ANapAsksNoSenderToRingAndLastsItsTimeout) {
   TestSegment t("nap");
   ReplicaPort r0(t.segment, 0);
-  ReplicaPort r1(t.segment, 1);
-  const std::byte body[8] = {};
-  ASSERT_TRUE(r1.send(Endpoint::replica(0), 1, ByteView(body, 8)));
-  r1.flush();
+  // A sender that pushes while r0 naps: it rings nothing (r0 never declared sleep), so
+  // its exit code is 0 only if no wake was sent.
+  const pid_t sender = test::spawn([&] {
+    Segment s = Segment::attach(t.cluster);
+    ReplicaPort r1(s, 1);
+    ::usleep(10'000);
+    const std::byte body[8] = {};
+    if (!r1.send(Endpoint::replica(0), 1, ByteView(body, 8))) return 2;
+    r1.flush();
+    return r1.counters().wakes_sent == 0 ? 0 : 1;
+  });
   const auto start = std::chrono::steady_clock::now();
-  r0.nap(std::chrono::milliseconds(30));  // a frame is waiting: a nap sleeps on anyway
-  EXPECT_GE(test::seconds_since(start), 0.029);
+  r0.nap(std::chrono::milliseconds(60));  // the frame lands 10 ms in: the nap goes on
+  EXPECT_GE(test::seconds_since(start), 0.059);
+  EXPECT_EQ(test::reap(sender), 0);
   EXPECT_EQ(r0.counters().naps, 1u);
   std::size_t got = 0;
   r0.poll([&](Endpoint, std::uint16_t, ByteView) { ++got; });
   EXPECT_EQ(got, 1u);
-  // A frame sent while r0 naps rings nothing either: the nap never declared sleep.
-  ASSERT_TRUE(r1.send(Endpoint::replica(0), 1, ByteView(body, 8)));
-  r1.flush();
-  EXPECT_EQ(r1.counters().wakes_sent, 0u);
 }
 
 TEST(Ports, ASupervisorHintEndsANap) {
