@@ -25,6 +25,25 @@ bool not_to(const Sent& s, ReplicaId r) {
   return s.to != r && s.from != r;
 }
 
+// Boots h, registers a session and sends one put on it: its Prepare in flight.
+SessionId boot_and_put(Harness& h) {
+  h.boot_all();
+  const SessionId s = h.register_session(0, 100, 7);
+  h.request(0, 100, put_request(s, 1, "a"));
+  return s;
+}
+
+// Boots h, registers two sessions and sends one put on each: two Prepares in flight
+// (h needs pipeline_max >= 2). Returns the op of the second.
+OpNumber two_prepares_in_flight(Harness& h) {
+  h.boot_all();
+  const SessionId s1 = h.register_session(0, 100, 7);
+  const SessionId s2 = h.register_session(0, 101, 8);
+  h.request(0, 100, put_request(s1, 1, "a"));
+  h.request(0, 101, put_request(s2, 1, "b"));
+  return h.r(0).op();
+}
+
 TEST(PrepareFanout, QuorumFirstSendsANewPrepareToTheBackupsTheQuorumNeeds) {
   for (const std::uint32_t n : {3u, 5u, 7u}) {
     Harness h(n);
@@ -38,9 +57,7 @@ TEST(PrepareFanout, QuorumFirstSendsANewPrepareToTheBackupsTheQuorumNeeds) {
 
 TEST(PrepareFanout, TheOtherBackupGetsItWithItsCommitOnceTheQuorumAcked) {
   Harness h(3);
-  h.boot_all();
-  const SessionId s = h.register_session(0, 100, 7);
-  h.request(0, 100, put_request(s, 1, "a"));
+  boot_and_put(h);
   const OpNumber op = h.r(0).op();
   ASSERT_EQ(prepare_targets(h, op), std::vector<ReplicaId>{1});
   // Replica 1 acknowledges; the primary commits, replies, and only now sends replica
@@ -74,9 +91,7 @@ TEST(PrepareFanout, TheOtherBackupGetsItWithItsCommitOnceTheQuorumAcked) {
 
 TEST(PrepareFanout, ATeamMemberThatGoesQuietStallsTheCommitForTwoTicksAtMost) {
   Harness h(3);
-  h.boot_all();
-  const SessionId s = h.register_session(0, 100, 7);
-  h.request(0, 100, put_request(s, 1, "a"));
+  const SessionId s = boot_and_put(h);
   const OpNumber op = h.r(0).op();
   h.run([](const Sent& m) { return not_to(m, 1); });  // replica 1 hears nothing
   EXPECT_LT(h.r(0).commit(), op);
@@ -120,12 +135,7 @@ TEST(PrepareFanout, OnATieTheTeamStaysWhereItIs) {
 
 TEST(PrepareFanout, ABackupThatTakesSeveralPreparesInOneStepAcksOnce) {
   Harness h(3, [](ReplicaConfig& c) { c.pipeline_max = 4; });
-  h.boot_all();
-  const SessionId s1 = h.register_session(0, 100, 7);
-  const SessionId s2 = h.register_session(0, 101, 8);
-  h.request(0, 100, put_request(s1, 1, "a"));
-  h.request(0, 101, put_request(s2, 1, "b"));
-  const OpNumber op = h.r(0).op();
+  const OpNumber op = two_prepares_in_flight(h);
   const auto prepares = h.sent<Prepare>(1);
   ASSERT_EQ(prepares.size(), 2u);
   h.in_flight().clear();
@@ -141,12 +151,7 @@ TEST(PrepareFanout, ABackupThatTakesSeveralPreparesInOneStepAcksOnce) {
 
 TEST(PrepareFanout, AHintThatATeamMemberDiedSendsWhatWasHeldBackInOrder) {
   Harness h(3, [](ReplicaConfig& c) { c.pipeline_max = 4; });
-  h.boot_all();
-  const SessionId s1 = h.register_session(0, 100, 7);
-  const SessionId s2 = h.register_session(0, 101, 8);
-  h.request(0, 100, put_request(s1, 1, "a"));
-  h.request(0, 101, put_request(s2, 1, "b"));
-  const OpNumber op = h.r(0).op();
+  const OpNumber op = two_prepares_in_flight(h);
   ASSERT_EQ(h.sent<Prepare>(2).size(), 0u);
   h.in_flight().clear();  // replica 1 died with them
   h.r(0).hint_replica_down(1);

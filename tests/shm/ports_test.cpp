@@ -203,16 +203,22 @@ TEST(Ports, ReplicaIdIsHeldByOneProcess) {
   EXPECT_EQ(next.incarnation(), 2u);
 }
 
+// A child that plays the supervisor: 50 ms from now it reports replica 2 dead, which
+// rings every replica's doorbell unconditionally.
+pid_t hint_replica_2_down_in_50ms(const std::string& cluster) {
+  return test::spawn([cluster] {
+    ::usleep(50'000);
+    Segment s = Segment::attach(cluster);
+    s.signal_replica_down(2);
+    return 0;
+  });
+}
+
 TEST(Ports, SupervisorHintWakesAWaitingReplica) {
   TestSegment t("hint");
   ReplicaPort r1(t.segment, 1);
   const std::uint64_t seen = t.segment.replica_down_count(2);
-  const pid_t supervisor = test::spawn([&] {
-    ::usleep(50'000);
-    Segment s = Segment::attach(t.cluster);
-    s.signal_replica_down(2);
-    return 0;
-  });
+  const pid_t supervisor = hint_replica_2_down_in_50ms(t.cluster);
   const auto start = std::chrono::steady_clock::now();
   EXPECT_TRUE(r1.wait(std::chrono::seconds(10)));
   EXPECT_LT(test::seconds_since(start), 5.0);
@@ -248,12 +254,7 @@ TEST(Ports, ANapAsksNoSenderToRingAndLastsItsTimeout) {
 TEST(Ports, ASupervisorHintEndsANap) {
   TestSegment t("naphint");
   ReplicaPort r1(t.segment, 1);
-  const pid_t supervisor = test::spawn([&] {
-    ::usleep(50'000);
-    Segment s = Segment::attach(t.cluster);
-    s.signal_replica_down(2);
-    return 0;
-  });
+  const pid_t supervisor = hint_replica_2_down_in_50ms(t.cluster);
   const auto start = std::chrono::steady_clock::now();
   r1.nap(std::chrono::seconds(10));
   EXPECT_LT(test::seconds_since(start), 5.0);
