@@ -123,9 +123,7 @@ void Replica::fan_out(Prepare prepare, std::size_t requests) {
   const std::uint32_t team = std::min(backups_for_new_entry(), backups);
   if (config_.prepare_fanout == ReplicaConfig::PrepareFanout::all || team == backups ||
       requests > config_.quorum_first_requests_max) {
-    for (ReplicaId r = 0; r < config_.replica_count; ++r) {
-      if (r != config_.self) send_prepares_through(r, n.prev());  // none: kept up
-    }
+    catch_up_backups(n.prev());  // none when every Prepare went to everyone
     sent_.fill(n);
     return broadcast(std::move(prepare));
   }
@@ -157,14 +155,17 @@ void Replica::send_prepares_through(ReplicaId r, OpNumber through, Prepare* last
       send(r, std::move(*last));
     } else {
       // Compacted into our checkpoint: the backup's gap makes it ask for state.
-      const auto entry = log().entry(o);
-      if (!entry) continue;
-      send(r, Prepare{view_, commit_,
-                      Entry{entry->header, Bytes(entry->body.begin(), entry->body.end())},
-                      config_.self});
+      if (auto prepare = prepare_from_log(o)) send(r, std::move(*prepare));
     }
   }
   sent_[r] = std::max(sent_[r], through);
+}
+
+std::optional<Prepare> Replica::prepare_from_log(OpNumber o) const {
+  const auto entry = log().entry(o);
+  if (!entry) return std::nullopt;
+  return Prepare{view_, commit_,
+                 Entry{entry->header, Bytes(entry->body.begin(), entry->body.end())}, config_.self};
 }
 
 void Replica::catch_up_backups(OpNumber through) {
@@ -445,13 +446,11 @@ void Replica::primary_tick() {
     ticks_since_retry_ = 0;
     // Resend what a backup has not acknowledged (messages may be lost).
     for (OpNumber o = commit_.next(); o <= op(); o = o.next()) {
-      const auto entry = log().entry(o);
-      if (!entry) break;
+      const auto prepare = prepare_from_log(o);
+      if (!prepare) break;
       for (ReplicaId r = 0; r < config_.replica_count; ++r) {
         if (r == config_.self || acked_[r] >= o) continue;
-        send(r, Prepare{view_, commit_,
-                        Entry{entry->header, Bytes(entry->body.begin(), entry->body.end())},
-                        config_.self});
+        send(r, *prepare);
         sent_[r] = std::max(sent_[r], o);
         ticks_since_prepare_ = 0;
       }

@@ -126,11 +126,11 @@ void Replica::maybe_drop_torn_tail() {
   for (const auto& [op, header] : log().faulty()) {
     if (op <= known_commit) continue;  // committed: only a repair will do
     const auto it = nacks_.find(op);
-    std::uint32_t nacked = 0;  // from a view after our last_normal_view
-    if (it != nacks_.end()) {
-      for (const ViewNumber view : it->second)
-        nacked += view > last_normal_view_ ? 1 : 0;
-    }
+    // From a view after our last_normal_view.
+    const auto nacked = static_cast<std::uint32_t>(
+        it == nacks_.end() ? 0
+                           : std::count_if(it->second.begin(), it->second.end(),
+                                           [&](ViewNumber v) { return v > last_normal_view_; }));
     if (nacked + 1 < config_.replica_count) continue;
     VSR_ASSERT(op > journal_.checkpoint_op());
     journal_.replace_suffix(op.prev(), {}, view_, last_normal_view_, known_commit);

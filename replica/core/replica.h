@@ -134,6 +134,9 @@ class Replica {
   void send_prepares_through(ReplicaId r, OpNumber through, Prepare* last = nullptr);
   // Brings every backup up to `through` (deferred Prepares, quorum_first).
   void catch_up_backups(OpNumber through);
+  // A Prepare of our held entry at op `o` (a copy of its body); nullopt if faulty or
+  // compacted into our checkpoint.
+  std::optional<Prepare> prepare_from_log(OpNumber o) const;
   void primary_tick();
   void backup_tick();
   std::uint32_t backups_needed() const;

@@ -50,13 +50,11 @@ void Replica::maybe_send_do_view_change() {
 }
 
 DoViewChange Replica::make_do_view_change() const {
-  if (!holds_whole_log()) {
-    return DoViewChange{
-        view_, last_normal_view_, commit_, commit_, suffix_after(commit_, commit_), config_.self,
-        false};
-  }
-  return DoViewChange{view_, last_normal_view_, op(), commit_, suffix_after(commit_, op()),
-                      config_.self};
+  // With faulty entries, no log: we vouch only for last_normal_view and commit.
+  const bool whole = holds_whole_log();
+  const OpNumber end = whole ? op() : commit_;
+  return DoViewChange{
+      view_, last_normal_view_, end, commit_, suffix_after(commit_, end), config_.self, whole};
 }
 
 void Replica::on_do_view_change(const DoViewChange& m) {

@@ -148,14 +148,11 @@ LogRing::OpenResult LogRing::open(const Identity& identity, const Anchor& anchor
 
   // A valid slot for an op beyond the head means the log went on past a lost entry
   // (both its copies unreadable): a hole that no torn append can explain.
-  for (std::uint64_t k = 1; k < geometry_.slot_count; ++k) {
-    const OpNumber later(head_.value() + 1 + k);
-    if (auto slot = read_slot(later)) {
-      result.status = OpenStatus::hole;
-      result.detail = "entry " + std::to_string(head_.value() + 1) +
-                      " is unreadable but later entries exist";
-      return result;
-    }
+  if (!valid_slots_past_hole().empty()) {
+    result.status = OpenStatus::hole;
+    result.detail =
+        "entry " + std::to_string(head_.value() + 1) + " is unreadable but later entries exist";
+    return result;
   }
   if (read_ring_header(write_offset_) || read_slot(head_.next())) result.torn_from = head_.next();
   return result;
@@ -321,11 +318,18 @@ void LogRing::truncate_after(OpNumber op) {
   if (first_ > head_) first_ = head_.next();
 }
 
-void LogRing::forget_past_hole() {
-  for (std::uint64_t k = 1; k < geometry_.slot_count; ++k) {  // what open() looked at
+std::vector<OpNumber> LogRing::valid_slots_past_hole() const {
+  std::vector<OpNumber> ops;
+  for (std::uint64_t k = 1; k < geometry_.slot_count; ++k) {
     const OpNumber later(head_.value() + 1 + k);
-    if (read_slot(later)) clear_slot(later);
+    if (read_slot(later)) ops.push_back(later);
   }
+  return ops;
+}
+
+void LogRing::forget_past_hole() {
+  for (const OpNumber op : valid_slots_past_hole())
+    clear_slot(op);
 }
 
 bool LogRing::repair(const EntryHeader& header, ByteView body) {

@@ -121,6 +121,9 @@ class LogRing {
   const Slot& held_slot(OpNumber op) const;
   void write_slot(const EntryHeader& header, std::uint64_t offset);
   void clear_slot(OpNumber op);
+  // Ops after head()+1 whose slot in the file is valid: a log that went on past a lost
+  // entry (what open() calls a hole, and forget_past_hole() clears).
+  std::vector<OpNumber> valid_slots_past_hole() const;
   void kill_ring_header(std::uint64_t offset);
   std::optional<EntryHeader> read_ring_header(std::uint64_t offset) const;
   ByteView ring_body(std::uint64_t offset, std::uint32_t size) const;
