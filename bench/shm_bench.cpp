@@ -266,6 +266,67 @@ Percentiles latency_ring4_bare(std::size_t samples) {
   return percentiles(us);
 }
 
+// The floor under any ring of processes here: a token (one word per hop, nothing else)
+// passed around `processes` processes that poll it and sched_yield, as bench/ring4.c
+// mode 1 does. With `one_cpu`, every process is pinned to the parent's first allowed
+// CPU, so each hop is a hand-off from one process to another on that CPU: a context
+// switch. Two processes on one CPU then measure two switches per round, which is the
+// least a round of four processes on two cores can cost (docs/shm.md, "The ring target").
+Percentiles latency_token_ring(int processes, bool one_cpu, std::size_t samples) {
+  struct alignas(64) Word {
+    std::atomic<std::uint32_t> value{0};
+  };
+  const std::size_t warmup = std::min<std::size_t>(1000, samples / 5);
+  const std::size_t total = warmup + samples;
+  void* memory = ::mmap(nullptr, sizeof(Word) * processes, PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (memory == MAP_FAILED) std::abort();
+  auto* words = static_cast<Word*>(memory);
+  for (int i = 0; i < processes; ++i)
+    new (&words[i]) Word();
+  cpu_set_t parent_cpus;
+  CPU_ZERO(&parent_cpus);
+  if (::sched_getaffinity(0, sizeof parent_cpus, &parent_cpus) != 0) std::abort();
+  auto pin = [&] {
+    if (!one_cpu) return;
+    int cpu = 0;
+    while (!CPU_ISSET(cpu, &parent_cpus))
+      ++cpu;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    if (::sched_setaffinity(0, sizeof one, &one) != 0) std::abort();
+  };
+  auto wait_for = [&](int p, std::uint32_t value) {
+    while (words[p].value.load(std::memory_order_acquire) != value)
+      ::sched_yield();
+  };
+  std::vector<pid_t> children;
+  for (int p = 1; p < processes; ++p) {
+    children.push_back(spawn([&, p] {
+      pin();
+      for (std::uint32_t i = 1; i <= total; ++i) {
+        wait_for(p, i);
+        words[(p + 1) % processes].value.store(i, std::memory_order_release);
+      }
+      return 0;
+    }));
+  }
+  pin();
+  std::vector<double> us;
+  for (std::uint32_t i = 1; i <= total; ++i) {
+    const std::uint64_t t = now_ns();
+    words[1].value.store(i, std::memory_order_release);
+    wait_for(0, i);
+    if (i > warmup) us.push_back(static_cast<double>(now_ns() - t) / 1e3);
+  }
+  for (const pid_t pid : children)
+    reap(pid);
+  if (one_cpu && ::sched_setaffinity(0, sizeof parent_cpus, &parent_cpus) != 0) std::abort();
+  ::munmap(memory, sizeof(Word) * processes);
+  return percentiles(us);
+}
+
 // CPU time of an idle replica over `seconds`: it was busy just before (so it passes
 // through its yield window once), then nothing arrives.
 double idle_cpu_percent(const std::string& cluster, double seconds) {
@@ -381,13 +442,18 @@ int main(int argc, char** argv) {
   app.add_option("--spin-window-us", window_us, "PortOptions::spin_window");
   app.add_option("--polls-between-yields", g_options.polls_between_yields,
                  "PortOptions::polls_between_yields");
+  std::int64_t uncontended_poll_us = g_options.uncontended_poll.count();
+  app.add_option("--uncontended-poll-us", uncontended_poll_us,
+                 "PortOptions::uncontended_poll (0: always yield between polls)");
   std::string only;
   app.add_option("--only", only, "run one benchmark: latency, ring4, idle, throughput");
   std::string style_filter;
   app.add_option("--style", style_filter,
-                 "styles to run: spin, window, futex, or bare (ring4 reference); all by default");
+                 "styles to run: spin, window, futex, bare (ring4 over bare spsc rings) or floor "
+                 "(one-word token ring, and two processes on one CPU); all by default");
   CLI11_PARSE(app, argc, argv);
   g_options.spin_window = std::chrono::microseconds(window_us);
+  g_options.uncontended_poll = std::chrono::microseconds(uncontended_poll_us);
   auto enabled = [&](const char* what) { return only.empty() || only == what; };
 
   const std::string cluster = "bench-" + std::to_string(::getpid());
@@ -429,6 +495,19 @@ int main(int argc, char** argv) {
           "  4-process ring, round, bare spsc rings (reference) p50 %7.2f us  p99 %7.2f us\n",
           p.p50, p.p99);
       results["4-process ring, per round, bare spsc p50"].push_back(p.p50);
+    }
+    if (enabled("ring4") && (style_filter.empty() || style_filter == "floor")) {
+      const Percentiles token = latency_token_ring(4, false, samples);
+      std::printf(
+          "  4-process ring, round, one-word token (reference) p50 %7.2f us  p99 %7.2f us\n",
+          token.p50, token.p99);
+      results["4-process ring, per round, one-word token p50"].push_back(token.p50);
+      const Percentiles two_switches = latency_token_ring(2, true, samples);
+      std::printf(
+          "  2 processes on one CPU, round = 2 context switches (a lower bound for a 4-process "
+          "round on 2 cores) p50 %7.2f us  p99 %7.2f us\n",
+          two_switches.p50, two_switches.p99);
+      results["2 processes on one CPU, round (2 switches) p50"].push_back(two_switches.p50);
     }
     if (enabled("idle")) {
       const double idle = idle_cpu_percent(cluster, idle_seconds);

@@ -56,14 +56,16 @@ PortCore::PortCore(Segment& segment, Endpoint self, Doorbell& bell, const PortOp
     : links_(&segment.links()),
       client_owners_(segment.client_slots() > 0 ? &segment.client_owner(0) : nullptr),
       active_slots_(self.is_replica() && segment.client_slots() > 0 ? &segment.active_slots()
-                                                                     : nullptr),
+                                                                    : nullptr),
       self_(self),
       bell_(bell),
       options_(options),
       cluster_id_(segment.cluster_id()),
-      next_message_id_(random_u64()) {
+      next_message_id_(random_u64()),
+      cpu_contention_(options.loadavg_path) {
   VSR_ASSERT(options.outbox_bytes_max >= kMaxFrameBytes);
   VSR_ASSERT(options.spin_window >= std::chrono::microseconds::zero());
+  VSR_ASSERT(options.uncontended_poll >= std::chrono::microseconds::zero());
 }
 
 std::size_t PortCore::add_outbound(Endpoint to, RingRef ring, Doorbell& bell) {
@@ -346,17 +348,39 @@ bool PortCore::wait(std::chrono::microseconds timeout, bool may_spin) {
   const auto window_end =
       may_spin ? std::min(last_work_ + options_.spin_window, deadline) : now;
   auto ready = [&] { return has_work() || bell_.word.load(std::memory_order_relaxed) != seen; };
-  // Yield first: a process waiting for this core (the receiver of what we just sent,
-  // when processes outnumber cores) runs at once. Then a few polls, so a message that
-  // lands just after the yield is seen without paying for another yield.
-  while (monotonic_now() < window_end) {
-    ::sched_yield();
-    for (std::uint32_t i = 0; i <= options_.polls_between_yields; ++i) {
+  // Nobody waiting for a CPU: poll first, and yield only every `uncontended_poll`.
+  auto uncontended = [&] {
+    return options_.uncontended_poll > std::chrono::nanoseconds::zero() &&
+           !cpu_contention_.contended();
+  };
+  bool yield_now = true;
+  if (now < window_end && uncontended()) {
+    ++counters_.uncontended_waits;
+    yield_now = false;
+  }
+  // Otherwise yield first: a process waiting for this core (the receiver of what we just
+  // sent, when processes outnumber cores) runs at once. Then a few polls, so a message
+  // that lands just after the yield is seen without paying for another yield.
+  for (auto at = now; at < window_end;) {
+    if (yield_now) {
+      if (options_.uncontended_poll > std::chrono::nanoseconds::zero()) {
+        cpu_contention_.refresh(at);  // about to give up the CPU anyway
+      }
+      ::sched_yield();
+      at = monotonic_now();
+    }
+    const auto poll_end = uncontended() ? std::min(at + options_.uncontended_poll, window_end)
+                                        : std::chrono::nanoseconds::zero();
+    yield_now = true;
+    for (std::uint32_t i = 0;; ++i) {
       if (ready()) {
         ++counters_.wakes_in_window;
         return true;
       }
       cpu_relax();
+      if (i < options_.polls_between_yields) continue;
+      at = monotonic_now();
+      if (at >= poll_end) break;
     }
   }
   for (;;) {

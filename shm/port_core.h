@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/codec.h"
+#include "shm/cpu_contention.h"
 #include "shm/endpoint.h"
 #include "shm/fragment.h"
 #include "shm/outbox.h"
@@ -123,6 +124,7 @@ class PortCore {
   std::chrono::nanoseconds last_work_{0};  // when wait() last saw work had been done
   bool worked_ = false;                    // messages delivered or frames pushed since
   bool polling_ = false;
+  CpuContention cpu_contention_;
   bool (*local_work_check_)(const void*) = nullptr;
   const void* local_work_context_ = nullptr;
   Counters counters_;

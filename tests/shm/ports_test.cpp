@@ -1,7 +1,12 @@
 // Ports in one process: delivery, batching, big messages, link cuts, outbox bounds,
 // replica-id ownership. (Several ports of different identities may live in one process.)
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "shm/client_port.h"
@@ -259,6 +264,65 @@ TEST(Ports, ASupervisorHintEndsANap) {
   r1.nap(std::chrono::seconds(10));
   EXPECT_LT(test::seconds_since(start), 5.0);
   EXPECT_EQ(test::reap(supervisor), 0);
+}
+
+// A stand-in for /proc/loadavg whose running count the test chooses.
+struct FakeLoadavg {
+  explicit FakeLoadavg(std::uint32_t running)
+      : path("/tmp/vsr-ports-loadavg-" + std::to_string(::getpid())) {
+    const std::string line = "0.00 0.00 0.00 " + std::to_string(running) + "/100 1\n";
+    const int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+    EXPECT_GE(fd, 0);
+    EXPECT_EQ(::write(fd, line.data(), line.size()), static_cast<ssize_t>(line.size()));
+    ::close(fd);
+  }
+  ~FakeLoadavg() { std::remove(path.c_str()); }
+  std::string path;
+};
+
+// After a wait that yielded once (and so took its first reading), r0's next waits in
+// the window find nobody waiting for a CPU and poll first; a message sent meanwhile by
+// another thread is still seen, and a wait with nothing to see still ends on time.
+std::uint64_t uncontended_waits_with(std::uint32_t running) {
+  FakeLoadavg loadavg(running);
+  TestSegment t("uncontended");
+  PortOptions options;
+  options.loadavg_path = loadavg.path;
+  ReplicaPort r0(t.segment, 0, options);
+  ReplicaPort r1(t.segment, 1);
+  const std::byte body[8] = {};
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_TRUE(r0.send(Endpoint::replica(1), 1, ByteView(body, 8)));
+    r0.flush();  // work: the next wait starts a window
+    std::thread sender([&] {
+      ::usleep(200);
+      EXPECT_TRUE(r1.send(Endpoint::replica(0), 2, ByteView(body, 8)));
+      r1.flush();
+    });
+    EXPECT_TRUE(r0.wait(std::chrono::seconds(5)));
+    sender.join();
+    std::size_t got = 0;
+    r0.poll([&](Endpoint from, std::uint16_t kind, ByteView) {
+      EXPECT_EQ(from, Endpoint::replica(1));
+      EXPECT_EQ(kind, 2);
+      ++got;
+    });
+    EXPECT_EQ(got, 1u);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(r0.wait(std::chrono::milliseconds(20)));
+  const double elapsed = test::seconds_since(start);
+  EXPECT_GE(elapsed, 0.019);
+  EXPECT_LT(elapsed, 1.0);
+  return r0.counters().uncontended_waits;
+}
+
+TEST(Ports, WithNoCpuContentionTheWindowPollsFirst) {
+  EXPECT_GE(uncontended_waits_with(1), 2u);  // every wait after the first reading
+}
+
+TEST(Ports, WithCpuContentionTheWindowYieldsFirst) {
+  EXPECT_EQ(uncontended_waits_with(100), 0u);
 }
 
 TEST(Ports, IdleWaitTimesOut) {
