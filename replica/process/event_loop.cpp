@@ -54,9 +54,7 @@ EventLoop::~EventLoop() {
 
 void EventLoop::on_frame(shm::Endpoint from, std::uint16_t kind, ByteView body) {
   const auto message_kind = static_cast<MessageKind>(kind);
-  // Heartbeats are not work; a Prepare is, unless its op is committed already (below).
-  if (message_kind != MessageKind::commit && message_kind != MessageKind::prepare)
-    protocol_work_ = true;
+  turn_work_.note(work_of_received(message_kind));  // a Prepare: once decoded, below
   if (from.is_client()) {
     auto request = message_kind == MessageKind::request ? decode_request(body) : std::nullopt;
     if (!request) {
@@ -78,10 +76,7 @@ void EventLoop::on_frame(shm::Endpoint from, std::uint16_t kind, ByteView body) 
     return;
   }
   ++counters_.messages_in;
-  if (const auto* p = std::get_if<Prepare>(&*message)) {
-    // A Prepare of a committed op was held back for us (quorum_first): no one waits.
-    (p->commit < p->entry.header.op ? protocol_work_ : deferred_work_) = true;
-  }
+  if (const auto* p = std::get_if<Prepare>(&*message)) turn_work_.note(work_of_prepare(*p));
   replica_.step(*message);
 }
 
@@ -99,11 +94,7 @@ void EventLoop::send_message(const Envelope& e) {
   encoded_.clear();
   encode(e.message, encoded_);
   const MessageKind message_kind = kind_of(e.message);
-  // Sending a PrepareOk is no reason to poll: what comes next is the primary's Prepare,
-  // which says itself whether anyone waits on it.
-  if (message_kind != MessageKind::commit && message_kind != MessageKind::prepare_ok) {
-    protocol_work_ = true;
-  }
+  turn_work_.note(work_of_sent(message_kind));
   const auto kind = static_cast<std::uint16_t>(message_kind);
   const std::uint32_t self = replica_.id();
   for (std::uint32_t to = 0; to < segment_.replica_count(); ++to) {
@@ -122,7 +113,7 @@ void EventLoop::report_durable() {
   const BackgroundSync::Mark mark = background_->completed();
   reported_sequence_ = mark.sequence;
   replica_.on_durable(mark.op, mark.rewrites);
-  protocol_work_ = true;
+  turn_work_.note(TurnWork::protocol);  // a commit may follow, and replies
 }
 
 void EventLoop::request_background_sync(std::chrono::steady_clock::time_point now) {
@@ -311,9 +302,8 @@ std::size_t EventLoop::turn(std::chrono::steady_clock::time_point now) {
   port_.flush();
   publish_status(false, now);
   // One clock reading per turn, not per frame: `now` is when the turn began.
-  wait_mode_.after_turn(now, protocol_work_, deferred_work_);
-  protocol_work_ = false;
-  deferred_work_ = false;
+  wait_mode_.after_turn(now, turn_work_.protocol, turn_work_.deferred);
+  turn_work_ = TurnWorkSeen{};
   return frames;
 }
 

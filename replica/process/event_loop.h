@@ -22,6 +22,7 @@
 #include "replica/core/replica.h"
 #include "replica/process/background_sync.h"
 #include "replica/process/tick_schedule.h"
+#include "replica/process/turn_work.h"
 #include "replica/process/wait_mode.h"
 #include "shm/shm.h"
 
@@ -131,8 +132,7 @@ class EventLoop {
   shm::StatusUpdate last_status_;
   std::chrono::steady_clock::time_point last_beat_;
   WaitMode wait_mode_;
-  bool protocol_work_ = false;  // this turn received or sent more than a heartbeat
-  bool deferred_work_ = false;  // this turn took Prepares of committed ops (wait_mode.h)
+  TurnWorkSeen turn_work_;  // what this turn received and sent (turn_work.h)
 #ifdef VSR_TEST_BUGS
   std::chrono::steady_clock::time_point last_sync_;
 #endif
