@@ -1,8 +1,10 @@
 #include "shm/cpu_contention.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <utility>
 
@@ -26,9 +28,16 @@ std::optional<std::uint32_t> parse_loadavg_running(std::string_view line) {
   return running;
 }
 
-std::uint32_t CpuContention::online_cpus() {
+std::uint32_t CpuContention::usable_cpus() {
   const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
-  return online > 0 ? static_cast<std::uint32_t>(online) : 0;
+  std::uint32_t cpus = online > 0 ? static_cast<std::uint32_t>(online) : 0;
+  // A process confined to fewer CPUs (taskset, a cpuset) competes for those alone.
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (::sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
+    cpus = std::min(cpus, static_cast<std::uint32_t>(CPU_COUNT(&allowed)));
+  }
+  return cpus;
 }
 
 CpuContention::CpuContention(std::string path, std::uint32_t cpus)

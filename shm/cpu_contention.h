@@ -1,5 +1,5 @@
-// Whether any task on this machine is waiting for a CPU: more runnable tasks than
-// online CPUs.
+// Whether any task on this machine may be waiting for a CPU: more runnable tasks than
+// the CPUs this process may use.
 //
 // A waiting process that yields between polls sees a message only when its yield
 // returns; one that polls without yielding keeps its core from whoever else wants it.
@@ -7,7 +7,10 @@
 // does not tell: under EEVDF a yield returns at once when the other runnable task is
 // not yet eligible, and a 4-process ring on 2 cores got slower when that was trusted.
 // So this asks the kernel: the running count in /proc/loadavg (which includes the
-// caller).
+// caller), against the online CPUs this process's affinity allows. The count is the
+// whole machine's, so a process confined to some CPUs errs towards "contended". A CPU
+// quota (cgroup cpu.max) is not seen: a cluster under one may be judged uncontended
+// while throttled; set PortOptions::uncontended_poll to 0 there.
 //
 // A reading costs a syscall (~2.7 us here), so it is reused for `kInterval`, and taken
 // only where the caller was about to give up the CPU anyway (before a yield): never
@@ -31,8 +34,8 @@ class CpuContention {
  public:
   static constexpr std::chrono::nanoseconds kInterval = std::chrono::milliseconds(2);
 
-  // Tests pass another file and CPU count; by default /proc/loadavg and the online CPUs.
-  explicit CpuContention(std::string path = "/proc/loadavg", std::uint32_t cpus = online_cpus());
+  // Tests pass another file and CPU count; by default /proc/loadavg and usable_cpus().
+  explicit CpuContention(std::string path = "/proc/loadavg", std::uint32_t cpus = usable_cpus());
   ~CpuContention();
   CpuContention(const CpuContention&) = delete;
   CpuContention& operator=(const CpuContention&) = delete;
@@ -43,7 +46,8 @@ class CpuContention {
   // monotonic clock).
   void refresh(std::chrono::nanoseconds now);
 
-  static std::uint32_t online_cpus();
+  // The online CPUs this process's affinity allows.
+  static std::uint32_t usable_cpus();
 
  private:
   std::string path_;

@@ -355,8 +355,13 @@ bool PortCore::wait(std::chrono::microseconds timeout, bool may_spin) {
   };
   bool yield_now = true;
   if (now < window_end && uncontended()) {
-    ++counters_.uncontended_waits;
-    yield_now = false;
+    // A process that always finds work within `uncontended_poll` never yields, so it
+    // re-reads here (at most every 2 ms) lest "uncontended" outlive the fact.
+    cpu_contention_.refresh(now);
+    if (uncontended()) {
+      ++counters_.uncontended_waits;
+      yield_now = false;
+    }
   }
   // Otherwise yield first: a process waiting for this core (the receiver of what we just
   // sent, when processes outnumber cores) runs at once. Then a few polls, so a message
@@ -367,6 +372,7 @@ bool PortCore::wait(std::chrono::microseconds timeout, bool may_spin) {
         cpu_contention_.refresh(at);  // about to give up the CPU anyway
       }
       ::sched_yield();
+      ++counters_.window_yields;
       at = monotonic_now();
     }
     const auto poll_end = uncontended() ? std::min(at + options_.uncontended_poll, window_end)

@@ -25,13 +25,14 @@ struct PortOptions {
   // a yield (~0.8 us here) but keep the core from a process that waits for it; with
   // more processes than cores, 0 measured best (docs/shm.md). Raise it given spare cores.
   std::uint32_t polls_between_yields = 0;
-  // While no task waits for a CPU (no more runnable tasks than online CPUs,
-  // shm/cpu_contention.h), the window polls without yielding and yields only once per
-  // this long. Yielding hands a shared core to a process that needs it; when nobody
-  // does, it only delays: a message that lands during a yield (~0.7-1.4 us here) is
-  // seen when the yield returns. Two processes measured 1.3 us one-way yield-polling
-  // and 0.4 us this way (docs/shm.md). With more busy processes than cores, as in a
-  // replicated write on 2 cores, this does not apply. Zero: always yield-poll.
+  // While no task waits for a CPU (no more runnable tasks than the CPUs this process
+  // may use, shm/cpu_contention.h; a CPU quota is not seen), the window polls without
+  // yielding and yields only once per this long. Yielding hands a shared core to a
+  // process that needs it; when nobody does, it only delays: a message that lands
+  // during a yield (~0.7-1.4 us here) is seen when the yield returns. Two processes
+  // measured 1.3 us one-way yield-polling and 0.5 us this way (docs/shm.md). With more
+  // busy processes than cores, as in a replicated write on 2 cores, this does not
+  // apply. Zero: always yield-poll.
   std::chrono::microseconds uncontended_poll{20};
   // Where the runnable count comes from (shm/cpu_contention.h); tests substitute a file.
   std::string loadavg_path = "/proc/loadavg";
@@ -93,6 +94,7 @@ struct Counters {
   std::uint64_t wakes_immediate = 0;   // work was there on entry
   std::uint64_t wakes_in_window = 0;   // found while yield-polling
   std::uint64_t uncontended_waits = 0;  // windows that polled first: nobody waited for a CPU
+  std::uint64_t window_yields = 0;      // sched_yield calls in windows
   std::uint64_t wakes_on_recheck = 0;  // found after declaring sleep, before sleeping
   std::uint64_t wakes_rung = 0;        // woken by a doorbell
   std::uint64_t wakes_timeout = 0;     // slept until the timeout

@@ -268,61 +268,98 @@ TEST(Ports, ASupervisorHintEndsANap) {
 
 // A stand-in for /proc/loadavg whose running count the test chooses.
 struct FakeLoadavg {
-  explicit FakeLoadavg(std::uint32_t running)
-      : path("/tmp/vsr-ports-loadavg-" + std::to_string(::getpid())) {
+  explicit FakeLoadavg(std::uint32_t running) { set(running); }
+  ~FakeLoadavg() { std::remove(path.c_str()); }
+  void set(std::uint32_t running) {
     const std::string line = "0.00 0.00 0.00 " + std::to_string(running) + "/100 1\n";
     const int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
     EXPECT_GE(fd, 0);
     EXPECT_EQ(::write(fd, line.data(), line.size()), static_cast<ssize_t>(line.size()));
     ::close(fd);
   }
-  ~FakeLoadavg() { std::remove(path.c_str()); }
-  std::string path;
+  std::string path = "/tmp/vsr-ports-loadavg-" + std::to_string(::getpid());
 };
 
-// After a wait that yielded once (and so took its first reading), r0's next waits in
-// the window find nobody waiting for a CPU and poll first; a message sent meanwhile by
-// another thread is still seen, and a wait with nothing to see still ends on time.
-std::uint64_t uncontended_waits_with(std::uint32_t running) {
-  FakeLoadavg loadavg(running);
-  TestSegment t("uncontended");
-  PortOptions options;
-  options.loadavg_path = loadavg.path;
-  ReplicaPort r0(t.segment, 0, options);
-  ReplicaPort r1(t.segment, 1);
-  const std::byte body[8] = {};
-  for (int round = 0; round < 3; ++round) {
-    EXPECT_TRUE(r0.send(Endpoint::replica(1), 1, ByteView(body, 8)));
-    r0.flush();  // work: the next wait starts a window
+constexpr std::uint32_t kIdle = 1;          // only the reader runs
+constexpr std::uint32_t kBusy = 1'000'000;  // more runnable tasks than any machine's CPUs
+
+// r0 waits in its yield window (200 ms) with the runnable count read from a file; a
+// window with uncontended polling yields once per 40 ms.
+class UncontendedWindow : public ::testing::Test {
+ protected:
+  UncontendedWindow() : loadavg_(kIdle), r0_(t_.segment, 0, options()), r1_(t_.segment, 1) {}
+  PortOptions options() const {
+    PortOptions o;
+    o.spin_window = std::chrono::milliseconds(200);
+    o.uncontended_poll = std::chrono::milliseconds(40);
+    o.loadavg_path = loadavg_.path;
+    return o;
+  }
+  // A window in which nothing arrives; returns its yields.
+  std::uint64_t empty_window() {
+    send_and_flush(r0_, 1);  // work: the next wait opens a window
+    const std::uint64_t before = r0_.counters().window_yields;
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_FALSE(r0_.wait(std::chrono::milliseconds(300)));
+    EXPECT_GE(test::seconds_since(start), 0.299);
+    return r0_.counters().window_yields - before;
+  }
+  // A window in which r1 sends after 200 us; returns the yields before r0 saw it.
+  std::uint64_t window_with_message() {
+    send_and_flush(r0_, 1);
+    const std::uint64_t before = r0_.counters().window_yields;
+    const std::uint64_t seen_before = r0_.counters().wakes_in_window;
     std::thread sender([&] {
       ::usleep(200);
-      EXPECT_TRUE(r1.send(Endpoint::replica(0), 2, ByteView(body, 8)));
-      r1.flush();
+      send_and_flush(r1_, 0);
     });
-    EXPECT_TRUE(r0.wait(std::chrono::seconds(5)));
+    EXPECT_TRUE(r0_.wait(std::chrono::seconds(5)));
     sender.join();
+    EXPECT_EQ(r0_.counters().wakes_in_window, seen_before + 1);
     std::size_t got = 0;
-    r0.poll([&](Endpoint from, std::uint16_t kind, ByteView) {
+    r0_.poll([&](Endpoint from, std::uint16_t, ByteView) {
       EXPECT_EQ(from, Endpoint::replica(1));
-      EXPECT_EQ(kind, 2);
       ++got;
     });
     EXPECT_EQ(got, 1u);
+    return r0_.counters().window_yields - before;
   }
-  const auto start = std::chrono::steady_clock::now();
-  EXPECT_FALSE(r0.wait(std::chrono::milliseconds(20)));
-  const double elapsed = test::seconds_since(start);
-  EXPECT_GE(elapsed, 0.019);
-  EXPECT_LT(elapsed, 1.0);
-  return r0.counters().uncontended_waits;
+  static void send_and_flush(ReplicaPort& from, std::uint32_t to) {
+    const std::byte body[8] = {};
+    EXPECT_TRUE(from.send(Endpoint::replica(to), 1, ByteView(body, 8)));
+    from.flush();
+  }
+
+  FakeLoadavg loadavg_;
+  TestSegment t_{"uncontended"};
+  ReplicaPort r0_;
+  ReplicaPort r1_;
+};
+
+TEST_F(UncontendedWindow, PollsFirstAndYieldsOncePerPoll) {
+  // The first window yields first (nothing read yet), reads "idle", then polls in 40 ms
+  // stretches: a yield at 0, 40, 80, 120, 160 ms.
+  const std::uint64_t yields = empty_window();
+  EXPECT_GE(yields, 2u);
+  EXPECT_LE(yields, 7u);
+  EXPECT_EQ(window_with_message(), 0u);  // seen at once, before any yield
+  EXPECT_GE(r0_.counters().uncontended_waits, 1u);
 }
 
-TEST(Ports, WithNoCpuContentionTheWindowPollsFirst) {
-  EXPECT_GE(uncontended_waits_with(1), 2u);  // every wait after the first reading
+TEST_F(UncontendedWindow, WithContentionYieldsBetweenPolls) {
+  loadavg_.set(kBusy);
+  EXPECT_GE(empty_window(), 8u);  // 200 ms of yield-polling
+  EXPECT_GE(window_with_message(), 1u);
+  EXPECT_EQ(r0_.counters().uncontended_waits, 0u);
 }
 
-TEST(Ports, WithCpuContentionTheWindowYieldsFirst) {
-  EXPECT_EQ(uncontended_waits_with(100), 0u);
+TEST_F(UncontendedWindow, ANewReadingOfContentionEndsPollingFirst) {
+  empty_window();  // reads "idle"
+  loadavg_.set(kBusy);
+  ::usleep(3000);  // the reading is due again (CpuContention::kInterval)
+  const std::uint64_t polled_first = r0_.counters().uncontended_waits;
+  EXPECT_GE(empty_window(), 8u);  // re-read on entry: yield-polls the whole window
+  EXPECT_EQ(r0_.counters().uncontended_waits, polled_first);
 }
 
 TEST(Ports, IdleWaitTimesOut) {
