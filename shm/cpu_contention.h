@@ -12,9 +12,11 @@
 // quota (cgroup cpu.max) is not seen: a cluster under one may be judged uncontended
 // while throttled; set PortOptions::uncontended_poll to 0 there.
 //
-// A reading costs a syscall (~2.7 us here), so it is reused for `kInterval`, and taken
-// only where the caller was about to give up the CPU anyway (before a yield): never
-// between a message landing and its being seen. Until the first reading, and whenever
+// A reading costs a syscall (~2.7 us here), so it is reused for `kInterval`. PortCore
+// takes it where it was about to give up the CPU anyway (before a yield), and, while
+// the last reading said "uncontended", also on entering its window, so that a process
+// that never yields cannot keep an old "uncontended": that one may delay a message by a
+// reading's cost, once per kInterval. Until the first reading, and whenever
 // /proc/loadavg cannot be read or parsed, the answer is "contended": the caller keeps
 // yielding, as it would without this.
 #pragma once

@@ -23,7 +23,8 @@ struct PortOptions {
   // Within the window, each sched_yield is followed by one poll plus this many more
   // (with a CPU pause between them). Extra polls catch a message that lands just after
   // a yield (~0.8 us here) but keep the core from a process that waits for it; with
-  // more processes than cores, 0 measured best (docs/shm.md). Raise it given spare cores.
+  // more processes than cores, 0 measured best (docs/shm.md). With cores to spare,
+  // `uncontended_poll` below polls without yielding anyway.
   std::uint32_t polls_between_yields = 0;
   // While no task waits for a CPU (no more runnable tasks than the CPUs this process
   // may use, shm/cpu_contention.h; a CPU quota is not seen), the window polls without
